@@ -1,0 +1,339 @@
+// Binds handlers to the contract: routing with openapi-backend, request parsing and validation per
+// media type, error formatting, and response validation. Used by both the public and the admin app.
+import express, { type Request, type Response } from 'express';
+import OpenAPIBackend from 'openapi-backend';
+import type { Contract, OperationSpec, ValidationIssue } from './contract.js';
+import { HttpError, jsonApiError, jsonApiErrors, negotiatedError, plainError, renderError, type ErrorFormat } from './errors.js';
+import type { TypedRequest } from './contract-types.js';
+import { recordCoverage } from './coverage.js';
+
+export interface HandlerResult {
+  status: number;
+  type?: string;
+  body?: unknown;
+  headers?: Record<string, string | string[]>;
+}
+
+export type AnyHandler<Ctx> = (request: TypedRequest<unknown>, ctx: Ctx) => Promise<HandlerResult> | HandlerResult;
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface DispatchOptions<Ctx> {
+  contract: Contract;
+  handlers: Record<string, AnyHandler<Ctx>>;
+  /** Builds the handler context; may throw an HttpError (unknown instance, blocked instance…). */
+  createContext(operation: OperationSpec, req: Request, res: Response): Promise<Ctx>;
+  /** The format of the errors raised before a handler runs (validation, body size…), per operation. */
+  errorFormat(operation: OperationSpec, status: number): ErrorFormat;
+  /** Draws the HTML error page. */
+  renderErrorPage(status: number, message: string, req: Request): string;
+  /** Headers added to every HTML response (Content-Security-Policy…). */
+  htmlHeaders?: Record<string, string>;
+  /** Request body size limit in bytes, per operation. */
+  bodyLimit(operation: OperationSpec): number;
+  /** `strict`: a response that violates the contract is replaced by a 500 (dev and tests); `log`: it is only logged. */
+  responseValidation: 'strict' | 'log' | 'off';
+  logger: Logger;
+  /** What to answer for a path the contract does not have. */
+  notFound?: (req: Request) => HttpError;
+}
+
+const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/;
+
+/** The media type without parameters, lower-cased. */
+export function mediaTypeOf(contentType: string | undefined): string | undefined {
+  return contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
+}
+
+function pathPattern(path: string): RegExp {
+  const escaped = path.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('[^/]+')}$`);
+}
+
+export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>) {
+  const { contract, logger } = opts;
+  const api = new OpenAPIBackend({
+    definition: contract.document as never,
+    validate: false,
+    quick: true,
+    handlers: {},
+  });
+  api.register(
+    Object.fromEntries(
+      [...contract.operations.keys()].map((id) => [id, (c: { request: { params: Record<string, string> } }, req: Request, res: Response) => run(id, c.request.params, req, res)]),
+    ),
+  );
+  api.register({
+    notFound: (_c: unknown, req: Request, res: Response) => fail(undefined, opts.notFound?.(req) ?? negotiatedError(404, 'Not Found'), req, res),
+    methodNotAllowed: (_c: unknown, req: Request, res: Response) => fail(undefined, negotiatedError(405, 'Method Not Allowed'), req, res),
+  });
+  await api.init();
+
+  // openapi-backend's router rebuilds its operation list and compiles a regex per operation on every
+  // request; the contract does not change at run time, so match against a table built once.
+  const operations = api.router.getOperations();
+  const exact = new Map<string, (typeof operations)[number]>();
+  const templated: { re: RegExp; specificity: number; op: (typeof operations)[number] }[] = [];
+  for (const op of operations) {
+    if (op.path.includes('{')) templated.push({ re: pathPattern(op.path), specificity: op.path.replace(/\{.*?\}/g, '').length, op });
+    else exact.set(`${op.method} ${op.path}`, op);
+  }
+  templated.sort((a, b) => b.specificity - a.specificity);
+  api.router.getOperations = () => operations;
+  const knownPaths = new Set(operations.map((o) => o.path));
+  api.router.matchOperation = ((req: { method: string; path: string }, strict?: boolean) => {
+    const method = req.method.toLowerCase();
+    const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
+    const hit = exact.get(`${method} ${path}`) ?? templated.find((t) => t.op.method === method && t.re.test(path))?.op;
+    if (hit) return hit;
+    if (!strict) return undefined;
+    const pathExists = knownPaths.has(path) || templated.some((t) => t.re.test(path));
+    throw new Error(pathExists ? '405-methodNotAllowed' : '404-notFound');
+  }) as typeof api.router.matchOperation;
+
+  const rawParsers = new Map<number, ReturnType<typeof express.raw>>();
+  const rawParser = (limit: number) => {
+    let p = rawParsers.get(limit);
+    if (!p) {
+      p = express.raw({ type: () => true, limit });
+      rawParsers.set(limit, p);
+    }
+    return p;
+  };
+
+  function readBody(op: OperationSpec, req: Request, res: Response): Promise<Buffer | undefined> {
+    return new Promise((resolve, reject) => {
+      rawParser(opts.bodyLimit(op))(req, res, (err?: unknown) => {
+        if (err) {
+          const e = err as { status?: number; type?: string };
+          if (e.status === 413 || e.type === 'entity.too.large') reject(errorFor(op, 413, 'The request body is too large'));
+          else reject(errorFor(op, 400, 'The request body could not be read'));
+          return;
+        }
+        const body = req.body as unknown;
+        resolve(Buffer.isBuffer(body) && body.length > 0 ? body : undefined);
+      });
+    });
+  }
+
+  function errorFor(op: OperationSpec, status: number, detail: string, issues: ValidationIssue[] = []): HttpError {
+    const format = opts.errorFormat(op, status);
+    const message = issues.length ? `${detail}: ${issues.map((i) => `${i.location} ${i.message}`).join('; ')}` : detail;
+    switch (format) {
+      case 'jsonapi':
+        if (issues.length > 1) {
+          return jsonApiErrors(
+            status,
+            issues.map((i) => ({ status: String(status), title: status === 422 ? 'Invalid Parameter' : 'Bad Request', detail: `${i.location} ${i.message}`, source: sourceOf(i) })),
+          );
+        }
+        return jsonApiError(status, message, { title: status === 422 ? 'Invalid Parameter' : undefined, parameter: issues[0] ? sourceOf(issues[0]).parameter : undefined, pointer: issues[0] ? sourceOf(issues[0]).pointer : undefined });
+      case 'plain':
+        return plainError(status, message);
+      case 'html':
+        return new HttpError(status, 'html', message);
+      default:
+        return negotiatedError(status, message);
+    }
+  }
+
+  function sourceOf(issue: ValidationIssue): { parameter?: string; pointer?: string } {
+    if (issue.location.startsWith('body')) return { pointer: `/${issue.location.slice(5).replace(/\./g, '/')}` };
+    const dot = issue.location.indexOf('.');
+    return { parameter: dot >= 0 ? issue.location.slice(dot + 1) : issue.location };
+  }
+
+  async function parseBody(op: OperationSpec, req: Request, res: Response): Promise<{ type: string; value: unknown } | undefined> {
+    const accepted = Object.keys(op.requestBody?.content ?? {});
+    const raw = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(op, req, res);
+    if (accepted.length === 0) return undefined; // the operation takes no body: whatever was sent is ignored
+    const contentType = mediaTypeOf(req.headers['content-type']);
+    if (!raw) {
+      if (op.requestBody?.required) throw errorFor(op, 400, 'The request body is missing');
+      return undefined;
+    }
+    const type =
+      (contentType && accepted.find((t) => t === contentType)) ??
+      (contentType && accepted.find((t) => t.endsWith('/*') && contentType.startsWith(t.slice(0, -1)))) ??
+      undefined;
+    if (!type) {
+      throw errorFor(op, 400, `Unsupported content type ${contentType ?? '(none)'}; this route accepts ${accepted.join(', ')}`);
+    }
+    let value: unknown;
+    if (JSON_TYPES.test(type)) {
+      try {
+        value = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw errorFor(op, 400, 'The request body is not valid JSON');
+      }
+    } else if (type === 'application/x-www-form-urlencoded') {
+      value = formToObject(new URLSearchParams(raw.toString('utf8')));
+    } else if (type === 'multipart/form-data') {
+      value = parseMultipart(raw, req.headers['content-type'] ?? '');
+      if (!value) throw errorFor(op, 400, 'The multipart body could not be parsed');
+    } else {
+      value = raw;
+    }
+    if (!Buffer.isBuffer(value)) {
+      const issues = contract.validateRequestBody(op.operationId, type, value);
+      if (issues.length) throw errorFor(op, requestIssueStatus(op), 'The request body is invalid', issues);
+    }
+    return { type, value };
+  }
+
+  function requestIssueStatus(op: OperationSpec): number {
+    return op.responses['422'] && !op.responses['400'] ? 422 : 400;
+  }
+
+  async function run(operationId: string, pathParams: Record<string, string>, req: Request, res: Response) {
+    const op = contract.operation(operationId);
+    try {
+      const ctx = await opts.createContext(op, req, res);
+      const query = queryOf(req);
+      const headers = req.headers as Record<string, string | undefined>;
+      const cookies = parseCookies(req.headers.cookie);
+      const path: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(pathParams)) path[k] = safeDecode(v);
+      const issues = [
+        ...contract.validateParameters(operationId, 'path', path),
+        ...contract.validateParameters(operationId, 'query', query),
+        ...contract.validateParameters(operationId, 'header', headers),
+        ...contract.validateParameters(operationId, 'cookie', cookies),
+      ];
+      if (issues.length) throw errorFor(op, requestIssueStatus(op), 'Invalid parameters', issues);
+      const body = await parseBody(op, req, res);
+      const handler = opts.handlers[operationId];
+      if (!handler) throw jsonApiError(501, `${operationId} is not implemented yet`);
+      const result = await handler({ path, query, headers, cookies, body } as TypedRequest<unknown>, ctx);
+      send(op, result, req, res);
+    } catch (err) {
+      fail(op, err, req, res);
+    }
+  }
+
+  function fail(op: OperationSpec | undefined, err: unknown, req: Request, res: Response) {
+    let httpErr: HttpError;
+    if (err instanceof HttpError) {
+      httpErr = err;
+    } else {
+      logger.error({ err, operationId: op?.operationId, method: req.method, url: req.originalUrl }, 'unhandled error');
+      httpErr = jsonApiError(500, 'An unexpected error occurred; it has been logged', { title: 'Internal Server Error' });
+    }
+    const rendered = renderError(httpErr, req.headers.accept, req.method === 'HEAD', (s, m) => opts.renderErrorPage(s, m, req));
+    if (op) {
+      send(op, { status: rendered.status, type: rendered.contentType, body: rendered.value, headers: rendered.headers }, req, res);
+    } else {
+      writeResponse(res, { status: rendered.status, type: rendered.contentType, body: rendered.value, headers: rendered.headers });
+    }
+  }
+
+  function send(op: OperationSpec, result: HandlerResult, req: Request, res: Response) {
+    let out = result;
+    if (opts.responseValidation !== 'off' && out.status !== 501) {
+      const media = mediaTypeOf(out.type);
+      const issues = contract.validateResponse(op.operationId, out.status, media, req.method === 'HEAD' ? undefined : out.body);
+      recordCoverage(op.operationId, out.status, media, issues.length === 0);
+      if (issues.length) {
+        logger.error({ operationId: op.operationId, status: out.status, issues }, 'response violates the contract');
+        if (opts.responseValidation === 'strict') {
+          const detail = `The response ${out.status} of ${op.operationId} violates the contract: ${issues.map((i) => `${i.location} ${i.message}`).join('; ')}`;
+          out = {
+            status: 500,
+            type: 'application/vnd.api+json',
+            body: { errors: [{ status: '500', title: 'Contract violation', detail, source: {} }] },
+          };
+        }
+      }
+    }
+    writeResponse(res, out, opts.htmlHeaders);
+  }
+
+  return {
+    middleware: (req: Request, res: Response) => {
+      const pathname = req.path;
+      void api.handleRequest({ method: req.method, path: pathname, headers: req.headers as Record<string, string>, query: {} }, req, res);
+    },
+    api,
+  };
+}
+
+/** Writes a handler result: JSON bodies as exact `Content-Type` without charset (JSON:API forbids it). */
+export function writeResponse(res: Response, result: HandlerResult, htmlHeaders?: Record<string, string>) {
+  if (res.headersSent) return;
+  res.status(result.status);
+  for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
+  if (result.body === undefined || result.status === 204 || result.status === 304) {
+    res.end();
+    return;
+  }
+  const type = result.type ?? 'application/json';
+  const media = mediaTypeOf(type) ?? type;
+  let payload: Buffer;
+  if (Buffer.isBuffer(result.body)) payload = result.body;
+  else if (JSON_TYPES.test(media)) payload = Buffer.from(JSON.stringify(result.body));
+  else payload = Buffer.from(String(result.body));
+  const contentType = media.startsWith('text/') && !type.includes('charset') ? `${media}; charset=utf-8` : type;
+  res.setHeader('Content-Type', contentType);
+  if (media === 'text/html' && htmlHeaders) for (const [k, v] of Object.entries(htmlHeaders)) if (!res.hasHeader(k)) res.setHeader(k, v);
+  res.setHeader('Content-Length', payload.length);
+  res.end(payload);
+}
+
+function safeDecode(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
+/** The query string as a flat object, keeping bracketed keys (`page[limit]`) as they are. */
+export function queryOf(req: Request): Record<string, unknown> {
+  const idx = req.originalUrl.indexOf('?');
+  if (idx < 0) return {};
+  return formToObject(new URLSearchParams(req.originalUrl.slice(idx + 1)));
+}
+
+function formToObject(params: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of params) {
+    const prev = out[k];
+    if (prev === undefined) out[k] = v;
+    else out[k] = Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (!name || name in out) continue;
+    out[name] = safeDecode(part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+  }
+  return out;
+}
+
+/** A minimal multipart/form-data reader for text fields (the OAuth token endpoint accepts it). */
+function parseMultipart(raw: Buffer, contentType: string): Record<string, string> | undefined {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  const boundary = m?.[1] ?? m?.[2];
+  if (!boundary) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of raw.toString('utf8').split(`--${boundary}`)) {
+    const sep = part.indexOf('\r\n\r\n');
+    if (sep < 0) continue;
+    const name = /name="([^"]*)"/i.exec(part.slice(0, sep))?.[1];
+    if (name === undefined) continue;
+    out[name] = part.slice(sep + 4).replace(/\r\n$/, '');
+  }
+  return out;
+}

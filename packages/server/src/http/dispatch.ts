@@ -1,7 +1,7 @@
 // Binds handlers to the contract: routing with openapi-backend, request parsing and validation per
 // media type, error formatting, and response validation. Used by both the public and the admin app.
 import express, { type Request, type Response } from 'express';
-import OpenAPIBackend from 'openapi-backend';
+import { OpenAPIBackend, type Document } from 'openapi-backend';
 import type { Contract, OperationSpec, ValidationIssue } from './contract.js';
 import { HttpError, jsonApiError, jsonApiErrors, negotiatedError, plainError, renderError, type ErrorFormat } from './errors.js';
 import type { TypedRequest } from './contract-types.js';
@@ -27,7 +27,7 @@ export interface DispatchOptions<Ctx> {
   contract: Contract;
   handlers: Record<string, AnyHandler<Ctx>>;
   /** Builds the handler context; may throw an HttpError (unknown instance, blocked instance…). */
-  createContext(operation: OperationSpec, req: Request, res: Response): Promise<Ctx>;
+  createContext(operation: OperationSpec, req: Request, res: Response, errorFor: (status: number, detail: string) => HttpError): Promise<Ctx>;
   /** The format of the errors raised before a handler runs (validation, body size…), per operation. */
   errorFormat(operation: OperationSpec, status: number): ErrorFormat;
   /** Draws the HTML error page. */
@@ -55,10 +55,19 @@ function pathPattern(path: string): RegExp {
   return new RegExp(`^${escaped.join('[^/]+')}$`);
 }
 
-export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>) {
+export interface Dispatcher {
+  middleware: (req: Request, res: Response) => void;
+}
+
+export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise<Dispatcher> {
   const { contract, logger } = opts;
+  // openapi-backend only routes: authentication lives in auth.ts, so its security handling is
+  // given a copy of the document without security requirements.
+  const routingDocument = JSON.parse(JSON.stringify(contract.document)) as Record<string, unknown> & { paths: Record<string, Record<string, { security?: unknown }>> };
+  delete routingDocument.security;
+  for (const item of Object.values(routingDocument.paths)) for (const op of Object.values(item)) if (op && typeof op === 'object') delete op.security;
   const api = new OpenAPIBackend({
-    definition: contract.document as never,
+    definition: routingDocument as unknown as Document,
     validate: false,
     quick: true,
     handlers: {},
@@ -77,8 +86,9 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>) {
   // openapi-backend's router rebuilds its operation list and compiles a regex per operation on every
   // request; the contract does not change at run time, so match against a table built once.
   const operations = api.router.getOperations();
-  const exact = new Map<string, (typeof operations)[number]>();
-  const templated: { re: RegExp; specificity: number; op: (typeof operations)[number] }[] = [];
+  type RouterOperation = (typeof operations)[number];
+  const exact = new Map<string, RouterOperation>();
+  const templated: { re: RegExp; specificity: number; op: RouterOperation }[] = [];
   for (const op of operations) {
     if (op.path.includes('{')) templated.push({ re: pathPattern(op.path), specificity: op.path.replace(/\{.*?\}/g, '').length, op });
     else exact.set(`${op.method} ${op.path}`, op);
@@ -94,7 +104,7 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>) {
     if (!strict) return undefined;
     const pathExists = knownPaths.has(path) || templated.some((t) => t.re.test(path));
     throw new Error(pathExists ? '405-methodNotAllowed' : '404-notFound');
-  }) as typeof api.router.matchOperation;
+  }) as unknown as typeof api.router.matchOperation;
 
   const rawParsers = new Map<number, ReturnType<typeof express.raw>>();
   const rawParser = (limit: number) => {
@@ -193,7 +203,7 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>) {
   async function run(operationId: string, pathParams: Record<string, string>, req: Request, res: Response) {
     const op = contract.operation(operationId);
     try {
-      const ctx = await opts.createContext(op, req, res);
+      const ctx = await opts.createContext(op, req, res, (status, detail) => errorFor(op, status, detail));
       const query = queryOf(req);
       const headers = req.headers as Record<string, string | undefined>;
       const cookies = parseCookies(req.headers.cookie);
@@ -225,7 +235,7 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>) {
       httpErr = jsonApiError(500, 'An unexpected error occurred; it has been logged', { title: 'Internal Server Error' });
     }
     const rendered = renderError(httpErr, req.headers.accept, req.method === 'HEAD', (s, m) => opts.renderErrorPage(s, m, req));
-    if (op) {
+    if (op && httpErr.status >= 400) {
       send(op, { status: rendered.status, type: rendered.contentType, body: rendered.value, headers: rendered.headers }, req, res);
     } else {
       writeResponse(res, { status: rendered.status, type: rendered.contentType, body: rendered.value, headers: rendered.headers });
@@ -258,7 +268,6 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>) {
       const pathname = req.path;
       void api.handleRequest({ method: req.method, path: pathname, headers: req.headers as Record<string, string>, query: {} }, req, res);
     },
-    api,
   };
 }
 

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { GetCapabilitiesData, GetCapabilitiesErrors, GetCapabilitiesResponses, GetStatusData, GetStatusErrors, GetStatusResponses } from './types.gen.js';
+import type { CheckSessionCodeData, CheckSessionCodeErrors, CheckSessionCodeResponses, CreateEmailVerifiedCodeData, CreateEmailVerifiedCodeErrors, CreateEmailVerifiedCodeResponses, CreateInstanceData, CreateInstanceErrors, CreateInstanceResponses, CreateMagicLinkCodeData, CreateMagicLinkCodeErrors, CreateMagicLinkCodeResponses, CreateOAuthClientData, CreateOAuthClientErrors, CreateOAuthClientResponses, CreateOidcDelegatedCodeData, CreateOidcDelegatedCodeErrors, CreateOidcDelegatedCodeResponses, CreateSessionCodeAdminData, CreateSessionCodeAdminErrors, CreateSessionCodeAdminResponses, CreateTokenData, CreateTokenErrors, CreateTokenResponses, DeleteInstanceData, DeleteInstanceErrors, DeleteInstanceResponses, GetAdminStatusData, GetAdminStatusErrors, GetAdminStatusResponses, GetInstanceData, GetInstanceErrors, GetInstanceResponses, InstallAppData, InstallAppErrors, InstallAppResponses, ListInstancesData, ListInstancesErrors, ListInstancesResponses, ListMailsData, ListMailsErrors, ListMailsResponses, UpdateInstanceData, UpdateInstanceErrors, UpdateInstanceResponses, UpdateOAuthClientFlagsData, UpdateOAuthClientFlagsErrors, UpdateOAuthClientFlagsResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -19,41 +19,376 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 };
 
 /**
- * Check that the server and its database answer
+ * Check that the admin server and its database answer
  *
- * **Who may call it**: anyone, on any host (no instance is needed).
+ * **Who may call it**: anyone who can reach the admin port; no credentials.
  *
- * **What it does**: runs a trivial query on the database and answers with the result. Changes
- * nothing, sends no mail, has no rate limit. Load balancers and orchestrators use it as the
- * readiness probe.
+ * **What it does**: runs a trivial query on the database and says whether it answered. Changes
+ * nothing, sends no mail. Orchestrators and test harnesses use it to wait for the server.
+ *
+ * **Rate limit**: none.
  *
  */
-export const getStatus = <ThrowOnError extends boolean = false>(options?: Options<GetStatusData, ThrowOnError>) => (options?.client ?? client).get<GetStatusResponses, GetStatusErrors, ThrowOnError>({ url: '/status', ...options });
+export const getAdminStatus = <ThrowOnError extends boolean = false>(options?: Options<GetAdminStatusData, ThrowOnError>) => (options?.client ?? client).get<GetAdminStatusResponses, GetAdminStatusErrors, ThrowOnError>({ url: '/status', ...options });
 
 /**
- * List the capabilities of the instance
+ * List the instances
  *
- * **Who may call it**: any valid token of the instance (webapp, konnector, OAuth access or CLI
- * token) or the onboarding register token; no permission is required.
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase).
  *
- * **What it does**: says which optional features are active. An unadvertised capability must be
- * read as `false`. Changes nothing, sends no mail, has no rate limit.
+ * **What it does**: returns every instance of the server, sorted by domain, with `count`.
+ * Changes nothing, sends no mail.
  *
- * - `file_versioning`: old versions of files are kept;
- * - `flat_subdomains`: apps live on flat subdomains (`alice-drive.example.net`);
- * - `can_auth_with_password`: the context does not disable password authentication and the
- * instance does not use magic links;
- * - `can_auth_with_magic_links`: the instance uses magic links;
- * - `can_auth_with_oidc`: the context has an OIDC configuration or the instance has a
- * FranceConnect id.
+ * **Rate limit**: none.
  *
  */
-export const getCapabilities = <ThrowOnError extends boolean = false>(options?: Options<GetCapabilitiesData, ThrowOnError>) => (options?.client ?? client).get<GetCapabilitiesResponses, GetCapabilitiesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, {
-            in: 'query',
-            name: 'registerToken',
-            type: 'apiKey'
-        }],
-    url: '/settings/capabilities',
+export const listInstances = <ThrowOnError extends boolean = false>(options?: Options<ListInstancesData, ThrowOnError>) => (options?.client ?? client).get<ListInstancesResponses, ListInstancesErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances',
     ...options
+});
+
+/**
+ * Create an instance
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase).
+ *
+ * **What it does**: creates the instance and its settings document (`email`, `public_name`,
+ * `timezone`), with fresh secrets (session, OAuth, CLI). With a `passphrase`, the passphrase is
+ * derived and stored as a client would have sent it (PBKDF2-SHA256, `kdf_iterations`, then scrypt
+ * on the server), `password_defined` and `onboarding_finished` are `true`, and there is no
+ * register token. Without one, the instance is **not onboarded**: it gets a `register_token`
+ * (16 random bytes, 32 hex) that the onboarding uses, `password_defined` is `false`. Sends no mail.
+ *
+ * **Rate limit**: none.
+ *
+ * Validation happens before anything is written: every field is checked against its schema
+ * (the first faulty one is named in `field`), `kdf_iterations` needs `passphrase`, and
+ * `auth_mode: two_factor_mail` needs `email`; then a taken domain answers `409`.
+ *
+ */
+export const createInstance = <ThrowOnError extends boolean = false>(options: Options<CreateInstanceData, ThrowOnError>) => (options.client ?? client).post<CreateInstanceResponses, CreateInstanceErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete an instance
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase).
+ *
+ * **What it does**: deletes the instance and everything it holds (settings, sessions, OAuth
+ * clients, installed apps, pending codes, recorded mails). Afterwards its host answers `404`
+ * and its tokens and cookies are rejected; the domain can be created again. Does not call the
+ * cloudery, sends no mail.
+ *
+ * **Rate limit**: none.
+ *
+ */
+export const deleteInstance = <ThrowOnError extends boolean = false>(options: Options<DeleteInstanceData, ThrowOnError>) => (options.client ?? client).delete<DeleteInstanceResponses, DeleteInstanceErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}',
+    ...options
+});
+
+/**
+ * Read an instance
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase).
+ *
+ * **What it does**: returns the admin view of the instance: every creation field except the
+ * passphrase, the onboarding, blocking and move state, and the `register_token` while the
+ * instance is not onboarded. Changes nothing, sends no mail.
+ *
+ * **Rate limit**: none.
+ *
+ */
+export const getInstance = <ThrowOnError extends boolean = false>(options: Options<GetInstanceData, ThrowOnError>) => (options.client ?? client).get<GetInstanceResponses, GetInstanceErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}',
+    ...options
+});
+
+/**
+ * Change an instance
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase).
+ *
+ * **What it does**: changes only the fields present in the body (`null` removes an optional
+ * value; `{}` changes nothing) and returns the new view. `email`, `public_name` and `timezone`
+ * go to the settings document, the rest to the instance. Notable effects:
+ * - `passphrase` sets a new passphrase (derived as on creation, `kdf_iterations` default 650000),
+ * **regenerates the session secret** (every session cookie, webapp and konnector token becomes
+ * invalid; OAuth tokens survive), sets `password_defined: true`; on an instance not yet
+ * onboarded it also clears the register token and sets `onboarding_finished: true`, unless the
+ * body sets `onboarding_finished` itself;
+ * - `blocked: true` blocks the instance (`blocking_reason` default `UNKNOWN`); `blocked: false`
+ * unblocks it, clears the reason and resets the `auth` login-failure counter;
+ * - `old_domain` makes the old host answer `308` to this domain and becomes the PBKDF2 salt
+ * domain, so existing client-side hashes change: send `passphrase` with it;
+ * - `feature_flags`, `feature_sets` and `sponsorships` replace the stored values.
+ *
+ * Sends no mail. **Rate limit**: none.
+ *
+ * Validation happens before anything is written: each field against its schema, then
+ * `kdf_iterations` needs `passphrase`, `two_factor_mail` needs an email (the stored one or the
+ * new one), a non-null `blocking_reason` needs the instance to end up blocked.
+ *
+ */
+export const updateInstance = <ThrowOnError extends boolean = false>(options: Options<UpdateInstanceData, ThrowOnError>) => (options.client ?? client).patch<UpdateInstanceResponses, UpdateInstanceErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Sign a token for the instance
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase).
+ *
+ * **What it does**: signs a JWT of the instance exactly as the instance itself would (HS512,
+ * `iss` = the domain, `iat` = now, `aud` as a one-element array), with the key of its kind:
+ * - `app` (`aud: app`, `sub` = webapp slug, optional `session_id`): session secret; valid 24 h
+ * with a `session_id` (and only with that session's cookie), 30 minutes without;
+ * - `konnector` (`aud: konn`, `sub` = konnector slug): session secret; 30 minutes;
+ * - `cli` (`aud: cli`, `scope`): CLI secret; 30 minutes;
+ * - `access` (`aud: access`, `sub` = client id, `scope`): OAuth secret; 7 days, and only while
+ * the client exists;
+ * - `refresh` (`aud: refresh`, `sub` = client id, `scope`): OAuth secret; no expiry.
+ *
+ * `scope` defaults to `*` for `cli`, `access` and `refresh` and is refused for `app` and
+ * `konnector`. The slug of an `app` or `konnector` token is not checked (the permissions come
+ * from the installed manifest when the token is used). Records nothing, sends no mail.
+ *
+ * **Rate limit**: none.
+ *
+ */
+export const createToken = <ThrowOnError extends boolean = false>(options: Options<CreateTokenData, ThrowOnError>) => (options.client ?? client).post<CreateTokenResponses, CreateTokenErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}/tokens',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Create an OAuth client on the instance
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase).
+ *
+ * **What it does**: registers an OAuth client as `POST /auth/register` does (same metadata, same
+ * validation of the redirect URIs, `client_name`, `software_id` and `notification_platform`,
+ * same `-N` suffix for a taken name, same generated `client_secret` and
+ * `registration_access_token`), with three differences: the certification flags `flagship`,
+ * `certified_from_store` and `allow_login_scope` can be set; the client is created with
+ * `pending: false`, so the one-hour clean-up of pending clients does not delete it; there is no
+ * rate limit and no `registry://` software id is refused. As on `/auth/register`, unknown keys
+ * are ignored. Sends no mail.
+ *
+ * **Rate limit**: none.
+ *
+ */
+export const createOAuthClient = <ThrowOnError extends boolean = false>(options: Options<CreateOAuthClientData, ThrowOnError>) => (options.client ?? client).post<CreateOAuthClientResponses, CreateOAuthClientErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}/clients',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Set the certification flags of an OAuth client
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase).
+ *
+ * **What it does**: sets the flags present in the body (`{}` changes nothing) on any client of
+ * the instance, including one registered by `POST /auth/register`; the other fields, `pending`
+ * included, are kept. `flagship: true` makes scope `*` tokens of the client valid (what a store
+ * attestation or the 6-digit code would do); `flagship: false` makes its existing `*` access
+ * tokens invalid (unless certification is skipped for the context). Returns the stored client, without a registration access token. Sends no
+ * mail.
+ *
+ * **Rate limit**: none.
+ *
+ */
+export const updateOAuthClientFlags = <ThrowOnError extends boolean = false>(options: Options<UpdateOAuthClientFlagsData, ThrowOnError>) => (options.client ?? client).patch<UpdateOAuthClientFlagsResponses, UpdateOAuthClientFlagsErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}/clients/{clientId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Install an app on the instance
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase).
+ *
+ * **What it does**: installs a webapp or a konnector from the minimal manifest in the body,
+ * without any registry or download: the app is `ready` at once. Its permissions are what
+ * `app`/`konnector` tokens of that slug grant and what the scope `@io.cozy.apps/<slug>` expands
+ * to; its notification categories are what `POST /notifications` accepts for it; a webapp can be
+ * opened with `GET /apps/{slug}/open`. A permission without `verbs` allows every verb. Sends no
+ * mail.
+ *
+ * **Rate limit**: none.
+ *
+ */
+export const installApp = <ThrowOnError extends boolean = false>(options: Options<InstallAppData, ThrowOnError>) => (options.client ?? client).post<InstallAppResponses, InstallAppErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}/apps',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Create a magic link code
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase); the cloudery uses it for its
+ * onboarding links.
+ *
+ * **What it does**: creates a magic link code for the instance, as `POST /auth/magic_link` does,
+ * but **sends no mail**: the caller builds the link itself
+ * (`https://<domain>/auth/magic_link?code=<code>&redirect=…`; `magic_code=` is also read) or
+ * gives the code to `POST /auth/magic_link/flagship`. The code is 32 alphanumeric characters,
+ * valid 15 minutes and **not consumed** by its use. No request body.
+ *
+ * **Rate limit**: none (the `magic-link` counter is not incremented).
+ *
+ */
+export const createMagicLinkCode = <ThrowOnError extends boolean = false>(options: Options<CreateMagicLinkCodeData, ThrowOnError>) => (options.client ?? client).post<CreateMagicLinkCodeResponses, CreateMagicLinkCodeErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}/magic_link',
+    ...options
+});
+
+/**
+ * Create a session code
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase).
+ *
+ * **What it does**: creates a session code for the instance, as `POST /auth/session_code` does
+ * for a flagship app, without any passphrase or token. The code is 32 alphanumeric characters,
+ * valid 7 days, and **single use**: the first `?session_code=` on `GET /auth/authorize`, an app
+ * or an account route (or `POST /instances/{domain}/session_code/check`) consumes it and opens a
+ * short-run session. Sends no mail. No request body.
+ *
+ * **Rate limit**: none.
+ *
+ */
+export const createSessionCodeAdmin = <ThrowOnError extends boolean = false>(options: Options<CreateSessionCodeAdminData, ThrowOnError>) => (options.client ?? client).post<CreateSessionCodeAdminResponses, CreateSessionCodeAdminErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}/session_code',
+    ...options
+});
+
+/**
+ * Check and consume a session code
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase); the cloudery uses it to check a
+ * code the flagship app gave it.
+ *
+ * **What it does**: checks that the session code is a valid code of **this** instance and
+ * **consumes** it (a second check of the same code answers `403`). It opens no session. Sends no
+ * mail.
+ *
+ * **Rate limit**: none.
+ *
+ */
+export const checkSessionCode = <ThrowOnError extends boolean = false>(options: Options<CheckSessionCodeData, ThrowOnError>) => (options.client ?? client).post<CheckSessionCodeResponses, CheckSessionCodeErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}/session_code/check',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Create an email-verified code
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase); the cloudery calls it once it
+ * has verified the owner's email address itself.
+ *
+ * **What it does**: creates an `email_verified_code` for an instance with two-factor
+ * authentication by mail. Sent as `email_verified_code` to `POST /auth/login` or
+ * `POST /auth/login/flagship`, it replaces the mailed passcode (the second factor). The code is
+ * 32 alphanumeric characters, valid 15 minutes and reusable until then. Sends no mail. No
+ * request body.
+ *
+ * **Rate limit**: none.
+ *
+ * The reference implementation answers its `400` as a JSON:API error; Hearth uses the admin
+ * `{"error"}` format, like every admin route.
+ *
+ */
+export const createEmailVerifiedCode = <ThrowOnError extends boolean = false>(options: Options<CreateEmailVerifiedCodeData, ThrowOnError>) => (options.client ?? client).post<CreateEmailVerifiedCodeResponses, CreateEmailVerifiedCodeErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}/email_verified_code',
+    ...options
+});
+
+/**
+ * List the mails of the instance
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase).
+ *
+ * **What it does**: returns every mail the instance queued (two-factor passcodes, magic links,
+ * flagship confirmation codes, passphrase resets, hints, email changes, notifications), oldest
+ * first, with its delivery state. Test harnesses read codes and links there; without an SMTP
+ * server, mails are only `recorded`. Changes nothing, sends no mail.
+ *
+ * **Rate limit**: none.
+ *
+ */
+export const listMails = <ThrowOnError extends boolean = false>(options: Options<ListMailsData, ThrowOnError>) => (options.client ?? client).get<ListMailsResponses, ListMailsErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/instances/{domain}/mails',
+    ...options
+});
+
+/**
+ * Create a delegated OIDC code
+ *
+ * **Who may call it**: the admin (HTTP Basic, admin passphrase); the cloudery calls it after it
+ * authenticated the user with the OpenID Connect provider (or FranceConnect) of the context.
+ *
+ * **What it does**: stores a delegated code bound to `sub` (and `sid`), and returns it. The
+ * flagship app then sends it as `code` to `POST /oidc/access_token` on the instance, which
+ * accepts it when `sub` equals the instance `oidc_id`, `franceconnect_id` or domain (the
+ * `allow_oauth_token` setting of the context is not required), and stores `sid` as the client's
+ * `oidc_session_id` for back-channel logout. The code is not bound to one instance or checked
+ * against the context configuration; it is 32 alphanumeric characters, valid 3 hours and
+ * reusable until then. Sends no mail.
+ *
+ * **Rate limit**: none.
+ *
+ */
+export const createOidcDelegatedCode = <ThrowOnError extends boolean = false>(options: Options<CreateOidcDelegatedCodeData, ThrowOnError>) => (options.client ?? client).post<CreateOidcDelegatedCodeResponses, CreateOidcDelegatedCodeErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/oidc/{context}/code',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });

@@ -3,75 +3,521 @@
 import * as z from 'zod';
 
 /**
- * The health of the server.
+ * The health of the admin server and of its database.
  */
-export const zStatus = z.object({
+export const zAdminStatus = z.object({
     status: z.enum(['OK', 'KO']),
-    message: z.string(),
-    database: z.enum(['healthy', 'unhealthy']),
-    database_latency_ms: z.int().gte(0).optional()
+    database: z.enum(['healthy', 'unhealthy'])
 });
 
 /**
- * The capabilities of an instance. An absent capability is `false`.
+ * The admin view of an instance. Every key is always present (`null` when unset), except
+ * `register_token`, present only while the instance is not onboarded. The passphrase and its hash
+ * are never returned.
+ *
  */
-export const zCapabilities = z.object({
-    file_versioning: z.boolean(),
-    flat_subdomains: z.boolean(),
-    can_auth_with_password: z.boolean(),
-    can_auth_with_magic_links: z.boolean(),
-    can_auth_with_oidc: z.boolean()
+export const zAdminInstance = z.object({
+    domain: z.string().max(255),
+    email: z.string().max(4096).nullable(),
+    public_name: z.string().max(255),
+    locale: z.string().max(5),
+    timezone: z.string().max(255).nullable(),
+    context: z.string().max(255),
+    kdf_iterations: z.int().gte(0).lte(5000000),
+    auth_mode: z.enum([
+        'basic',
+        'two_factor_mail',
+        'two_factor_oidc'
+    ]),
+    magic_link: z.boolean(),
+    oidc_id: z.string().max(4096).nullable(),
+    franceconnect_id: z.string().max(4096).nullable(),
+    disk_quota: z.coerce.bigint().gte(BigInt(0)).lte(BigInt(9007199254740991)).nullable(),
+    feature_flags: z.record(z.string(), z.unknown()),
+    feature_sets: z.array(z.string().max(255)).max(100),
+    sponsorships: z.array(z.string().max(255)).max(100),
+    tos: z.string().max(255).nullable(),
+    tos_latest: z.string().max(255).nullable(),
+    uuid: z.string().max(255).nullable(),
+    onboarding_finished: z.boolean(),
+    password_defined: z.boolean().nullable(),
+    blocked: z.boolean(),
+    blocking_reason: z.enum([
+        'LOGIN_FAILED',
+        'PAYMENT_FAILED',
+        'IMPORTING',
+        'MOVING',
+        'UNKNOWN'
+    ]).nullable(),
+    old_domain: z.string().max(255).nullable(),
+    register_token: z.string().max(32).regex(/^[0-9a-f]{32}$/).optional(),
+    created_at: z.iso.datetime().max(64)
 });
 
 /**
- * The `meta` object of a JSON:API resource without revision (always present, `{}`).
+ * Every instance of the server, sorted by domain.
  */
-export const zEmptyMeta = z.record(z.string(), z.never());
-
-/**
- * The `links` object of a JSON:API resource.
- */
-export const zSelfLinks = z.object({
-    self: z.string()
+export const zAdminInstanceList = z.object({
+    instances: z.array(zAdminInstance),
+    count: z.int().gte(0).lte(2147483647)
 });
 
 /**
- * The JSON:API document of `GET /settings/capabilities`.
+ * The error body of every admin API error (`application/json`).
  */
-export const zCapabilitiesDocument = z.object({
-    data: z.object({
-        type: z.enum(['io.cozy.settings']),
-        id: z.enum(['io.cozy.settings.capabilities']),
-        attributes: zCapabilities,
-        meta: zEmptyMeta,
-        links: zSelfLinks
-    })
+export const zAdminError = z.object({
+    error: z.string().max(4096),
+    field: z.string().max(255).optional()
 });
 
 /**
- * A plain JSON error, as used by the OAuth, flagship and login routes and by authentication failures.
+ * The body of `POST /instances`. Only `domain` is required. Unknown keys are rejected (`400` with
+ * `field` naming the key).
+ *
  */
-export const zPlainError = z.object({
-    error: z.string(),
-    error_description: z.string().optional()
+export const zAdminInstanceCreate = z.object({
+    domain: z.string().max(255).regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$/),
+    email: z.email().max(4096).optional(),
+    public_name: z.string().max(255).optional(),
+    locale: z.string().max(5).regex(/^[a-z]{2}(_[A-Z]{2})?$/).optional().default('en'),
+    timezone: z.string().max(255).optional(),
+    context: z.string().max(255).regex(/^[A-Za-z0-9_-]{1,255}$/).optional().default('default'),
+    passphrase: z.string().min(1).max(1024).optional(),
+    kdf_iterations: z.int().gte(50000).lte(5000000).optional().default(650000),
+    auth_mode: z.enum(['basic', 'two_factor_mail']).optional(),
+    magic_link: z.boolean().optional().default(false),
+    oidc_id: z.string().max(4096).optional(),
+    franceconnect_id: z.string().max(4096).optional(),
+    disk_quota: z.coerce.bigint().gte(BigInt(0)).lte(BigInt(9007199254740991)).optional(),
+    feature_flags: z.record(z.string(), z.unknown()).optional(),
+    feature_sets: z.array(z.string().max(255)).max(100).optional(),
+    sponsorships: z.array(z.string().max(255)).max(100).optional(),
+    tos_latest: z.string().max(255).optional(),
+    uuid: z.string().max(255).optional()
 });
 
 /**
- * A complete HTML page served by Hearth (no CDN, strict Content-Security-Policy).
+ * The body of `PATCH /instances/{domain}`: only the given fields change; `null` removes an optional
+ * value. The domain cannot be changed. Unknown keys are rejected (`400` with `field` naming the key).
+ *
  */
-export const zHtmlPage = z.string();
+export const zAdminInstanceUpdate = z.object({
+    email: z.email().max(4096).nullish(),
+    public_name: z.string().max(255).optional(),
+    locale: z.string().max(5).regex(/^[a-z]{2}(_[A-Z]{2})?$/).optional(),
+    timezone: z.string().max(255).nullish(),
+    context: z.string().max(255).regex(/^[A-Za-z0-9_-]{1,255}$/).optional(),
+    passphrase: z.string().min(1).max(1024).optional(),
+    kdf_iterations: z.int().gte(50000).lte(5000000).optional(),
+    auth_mode: z.enum(['basic', 'two_factor_mail']).optional(),
+    magic_link: z.boolean().optional(),
+    oidc_id: z.string().max(4096).nullish(),
+    franceconnect_id: z.string().max(4096).nullish(),
+    disk_quota: z.coerce.bigint().gte(BigInt(0)).lte(BigInt(9007199254740991)).nullish(),
+    feature_flags: z.record(z.string(), z.unknown()).optional(),
+    feature_sets: z.array(z.string().max(255)).max(100).optional(),
+    sponsorships: z.array(z.string().max(255)).max(100).optional(),
+    tos_latest: z.string().max(255).nullish(),
+    tos: z.string().max(255).nullish(),
+    uuid: z.string().max(255).nullish(),
+    blocked: z.boolean().optional(),
+    blocking_reason: z.enum([
+        'LOGIN_FAILED',
+        'PAYMENT_FAILED',
+        'IMPORTING',
+        'MOVING',
+        'UNKNOWN'
+    ]).nullish(),
+    password_defined: z.boolean().nullish(),
+    onboarding_finished: z.boolean().optional(),
+    old_domain: z.string().max(255).nullish()
+});
 
 /**
- * The error message as plain text, for clients that accept neither JSON nor HTML.
+ * The body of `POST /instances/{domain}/tokens`. Unknown keys are rejected.
  */
-export const zTextMessage = z.string();
+export const zAdminTokenCreate = z.object({
+    audience: z.enum([
+        'app',
+        'konnector',
+        'cli',
+        'access',
+        'refresh'
+    ]),
+    subject: z.string().min(1).max(255),
+    scope: z.string().max(4096).optional(),
+    session_id: z.string().max(32).regex(/^[0-9a-f]{32}$/).optional()
+});
+
+/**
+ * A token signed for the instance.
+ */
+export const zAdminToken = z.object({
+    token: z.string().max(4096)
+});
+
+/**
+ * The properties of one notification category (as in an app manifest or an OAuth client's `notifications`).
+ */
+export const zAdminNotificationCategory = z.object({
+    description: z.string().max(4096).optional(),
+    collapsible: z.boolean().optional(),
+    stateful: z.boolean().optional(),
+    multiple: z.boolean().optional(),
+    default_priority: z.enum(['high', 'normal']).optional(),
+    min_interval: z.string().max(64).regex(/^([0-9]+(ns|us|ms|s|m|h))+$/).optional(),
+    templates: z.record(z.string(), z.string().max(4096)).optional()
+});
+
+/**
+ * The body of `POST /instances/{domain}/clients`: the client metadata of `POST /auth/register`
+ * plus the certification flags. As on `/auth/register`, unknown keys are ignored.
+ *
+ */
+export const zAdminOAuthClientCreate = z.object({
+    redirect_uris: z.array(z.string().max(4096)).min(1).max(100),
+    client_name: z.string().min(1).max(255),
+    software_id: z.string().min(1).max(4096),
+    client_kind: z.string().max(255).optional(),
+    client_uri: z.string().max(4096).optional(),
+    logo_uri: z.string().max(4096).optional(),
+    policy_uri: z.string().max(4096).optional(),
+    software_version: z.string().max(255).optional(),
+    notification_platform: z.string().max(255).optional(),
+    notification_device_token: z.string().max(4096).optional(),
+    notifications: z.record(z.string(), zAdminNotificationCategory).optional(),
+    flagship: z.boolean().optional().default(false),
+    certified_from_store: z.boolean().optional().default(false),
+    allow_login_scope: z.boolean().optional().default(false)
+});
+
+/**
+ * An OAuth client of the instance, as stored (the secret included).
+ */
+export const zAdminOAuthClient = z.object({
+    client_id: z.string().max(32).regex(/^[0-9a-f]{32}$/),
+    client_secret: z.string().max(255),
+    client_secret_expires_at: z.literal(0),
+    registration_access_token: z.string().max(4096).optional(),
+    redirect_uris: z.array(z.string().max(4096)).max(100),
+    grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).max(2),
+    response_types: z.array(z.enum(['code'])).max(1),
+    client_name: z.string().max(255),
+    software_id: z.string().max(4096),
+    client_kind: z.string().max(255).optional(),
+    client_uri: z.string().max(4096).optional(),
+    logo_uri: z.string().max(4096).optional(),
+    policy_uri: z.string().max(4096).optional(),
+    software_version: z.string().max(255).optional(),
+    notification_platform: z.enum([
+        '',
+        'firebase',
+        'apns',
+        'huawei',
+        'android',
+        'ios'
+    ]).optional(),
+    notification_device_token: z.string().max(4096).optional(),
+    notifications: z.record(z.string(), zAdminNotificationCategory).optional(),
+    flagship: z.boolean(),
+    certified_from_store: z.boolean(),
+    allow_login_scope: z.boolean(),
+    pending: z.boolean()
+});
+
+/**
+ * The body of `PATCH /instances/{domain}/clients/{clientId}`; only the given flags change. Unknown keys are rejected.
+ */
+export const zAdminOAuthClientFlags = z.object({
+    flagship: z.boolean().optional(),
+    certified_from_store: z.boolean().optional(),
+    allow_login_scope: z.boolean().optional()
+});
+
+/**
+ * One permission of an app manifest.
+ */
+export const zAdminAppPermission = z.object({
+    type: z.string().max(255).regex(/^[a-z0-9]+(\.[a-z0-9_-]+)+$/),
+    verbs: z.array(z.enum([
+        'GET',
+        'POST',
+        'PUT',
+        'PATCH',
+        'DELETE',
+        'ALL'
+    ])).max(6).optional(),
+    values: z.array(z.string().max(4096)).max(1000).optional(),
+    description: z.string().max(4096).optional()
+});
+
+/**
+ * The body of `POST /instances/{domain}/apps`: a minimal manifest. Unknown keys are rejected
+ * (`400` with `field` naming the key).
+ *
+ */
+export const zAdminAppInstall = z.object({
+    slug: z.string().max(255).regex(/^[a-z0-9][a-z0-9-]*$/),
+    type: z.enum(['webapp', 'konnector']),
+    name: z.string().max(255).optional(),
+    editor: z.string().max(255).optional(),
+    permissions: z.record(z.string(), zAdminAppPermission).optional(),
+    notifications: z.record(z.string(), zAdminNotificationCategory).optional()
+});
+
+/**
+ * An app installed on the instance.
+ */
+export const zAdminApp = z.object({
+    slug: z.string().max(255),
+    type: z.enum(['webapp', 'konnector']),
+    name: z.string().max(255),
+    editor: z.string().max(255).optional(),
+    state: z.enum(['ready']),
+    permissions: z.record(z.string(), zAdminAppPermission),
+    notifications: z.record(z.string(), zAdminNotificationCategory),
+    installed_at: z.iso.datetime().max(64)
+});
+
+/**
+ * A magic link code.
+ */
+export const zAdminMagicLinkCode = z.object({
+    code: z.string().max(32).regex(/^[A-Za-z0-9]{32}$/)
+});
+
+/**
+ * A session code.
+ */
+export const zAdminSessionCode = z.object({
+    session_code: z.string().max(32).regex(/^[A-Za-z0-9]{32}$/)
+});
+
+/**
+ * The body of `POST /instances/{domain}/session_code/check`. Unknown keys are rejected.
+ */
+export const zAdminSessionCodeCheck = z.object({
+    session_code: z.string().min(1).max(4096)
+});
+
+/**
+ * The answer to a successful session code check.
+ */
+export const zAdminSessionCodeValid = z.object({
+    valid: z.literal(true)
+});
+
+/**
+ * An email-verified code.
+ */
+export const zAdminEmailVerifiedCode = z.object({
+    email_verified_code: z.string().max(32).regex(/^[A-Za-z0-9]{32}$/)
+});
+
+/**
+ * A mail the instance sent or queued.
+ */
+export const zAdminMail = z.object({
+    id: z.string().max(32).regex(/^[0-9a-f]{32}$/),
+    to: z.string().max(4096),
+    subject: z.string().max(4096),
+    text: z.string().max(1048576),
+    html: z.string().max(1048576),
+    template: z.string().max(255),
+    status: z.enum([
+        'queued',
+        'sending',
+        'sent',
+        'recorded',
+        'failed'
+    ]),
+    attempts: z.int().gte(0).lte(100),
+    created_at: z.iso.datetime().max(64),
+    sent_at: z.iso.datetime().max(64).nullish()
+});
+
+/**
+ * The mails of an instance, oldest first.
+ */
+export const zAdminMailList = z.object({
+    mails: z.array(zAdminMail)
+});
+
+/**
+ * The body of `POST /oidc/{context}/code`. Unknown keys are rejected.
+ */
+export const zAdminOidcCodeCreate = z.object({
+    sub: z.string().min(1).max(4096),
+    sid: z.string().max(4096).optional()
+});
+
+/**
+ * A delegated OIDC code.
+ */
+export const zAdminOidcDelegatedCode = z.object({
+    delegated_code: z.string().max(32).regex(/^[A-Za-z0-9]{32}$/)
+});
+
+/**
+ * The domain of the instance, with its port when it is not the default one (the `:` may be sent as is or as `%3A`).
+ */
+export const zAdminDomain = z.string().max(255);
+
+/**
+ * The id of an OAuth client of the instance.
+ */
+export const zAdminClientId = z.string().max(255);
+
+/**
+ * The context whose OpenID Connect configuration the cloudery used to authenticate the user.
+ */
+export const zAdminOidcContext = z.string().max(255).regex(/^[A-Za-z0-9_-]{1,255}$/);
 
 /**
  * The server and its database answer.
  */
-export const zGetStatusResponse = zStatus;
+export const zGetAdminStatusResponse = zAdminStatus;
 
 /**
- * The capabilities of the instance.
+ * The instances.
  */
-export const zGetCapabilitiesResponse = zCapabilitiesDocument;
+export const zListInstancesResponse = zAdminInstanceList;
+
+export const zCreateInstanceBody = zAdminInstanceCreate;
+
+/**
+ * The instance was created.
+ */
+export const zCreateInstanceResponse = zAdminInstance;
+
+export const zDeleteInstancePath = z.object({
+    domain: z.string().max(255)
+});
+
+/**
+ * The instance was deleted.
+ */
+export const zDeleteInstanceResponse = z.void();
+
+export const zGetInstancePath = z.object({
+    domain: z.string().max(255)
+});
+
+/**
+ * The instance.
+ */
+export const zGetInstanceResponse = zAdminInstance;
+
+export const zUpdateInstanceBody = zAdminInstanceUpdate;
+
+export const zUpdateInstancePath = z.object({
+    domain: z.string().max(255)
+});
+
+/**
+ * The instance, as changed.
+ */
+export const zUpdateInstanceResponse = zAdminInstance;
+
+export const zCreateTokenBody = zAdminTokenCreate;
+
+export const zCreateTokenPath = z.object({
+    domain: z.string().max(255)
+});
+
+/**
+ * The signed token.
+ */
+export const zCreateTokenResponse = zAdminToken;
+
+export const zCreateOAuthClientBody = zAdminOAuthClientCreate;
+
+export const zCreateOAuthClientPath = z.object({
+    domain: z.string().max(255)
+});
+
+/**
+ * The client, with its secret and registration access token.
+ */
+export const zCreateOAuthClientResponse = zAdminOAuthClient;
+
+export const zUpdateOAuthClientFlagsBody = zAdminOAuthClientFlags;
+
+export const zUpdateOAuthClientFlagsPath = z.object({
+    domain: z.string().max(255),
+    clientId: z.string().max(255)
+});
+
+/**
+ * The client, as changed.
+ */
+export const zUpdateOAuthClientFlagsResponse = zAdminOAuthClient;
+
+export const zInstallAppBody = zAdminAppInstall;
+
+export const zInstallAppPath = z.object({
+    domain: z.string().max(255)
+});
+
+/**
+ * The installed app.
+ */
+export const zInstallAppResponse = zAdminApp;
+
+export const zCreateMagicLinkCodePath = z.object({
+    domain: z.string().max(255)
+});
+
+/**
+ * The code.
+ */
+export const zCreateMagicLinkCodeResponse = zAdminMagicLinkCode;
+
+export const zCreateSessionCodeAdminPath = z.object({
+    domain: z.string().max(255)
+});
+
+/**
+ * The session code.
+ */
+export const zCreateSessionCodeAdminResponse = zAdminSessionCode;
+
+export const zCheckSessionCodeBody = zAdminSessionCodeCheck;
+
+export const zCheckSessionCodePath = z.object({
+    domain: z.string().max(255)
+});
+
+/**
+ * The code was valid and is now consumed.
+ */
+export const zCheckSessionCodeResponse = zAdminSessionCodeValid;
+
+export const zCreateEmailVerifiedCodePath = z.object({
+    domain: z.string().max(255)
+});
+
+/**
+ * The code.
+ */
+export const zCreateEmailVerifiedCodeResponse = zAdminEmailVerifiedCode;
+
+export const zListMailsPath = z.object({
+    domain: z.string().max(255)
+});
+
+/**
+ * The mails, oldest first.
+ */
+export const zListMailsResponse = zAdminMailList;
+
+export const zCreateOidcDelegatedCodeBody = zAdminOidcCodeCreate;
+
+export const zCreateOidcDelegatedCodePath = z.object({
+    context: z.string().max(255).regex(/^[A-Za-z0-9_-]{1,255}$/)
+});
+
+/**
+ * The delegated code.
+ */
+export const zCreateOidcDelegatedCodeResponse = zAdminOidcDelegatedCode;

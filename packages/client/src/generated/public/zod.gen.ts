@@ -13,14 +13,17 @@ export const zStatus = z.object({
 });
 
 /**
- * The capabilities of an instance. An absent capability is `false`.
+ * The disk usage of the instance, in bytes. Every size is a **string** holding a non-negative
+ * integer (64-bit values do not fit a JavaScript number).
+ *
  */
-export const zCapabilities = z.object({
-    file_versioning: z.boolean(),
-    flat_subdomains: z.boolean(),
-    can_auth_with_password: z.boolean(),
-    can_auth_with_magic_links: z.boolean(),
-    can_auth_with_oidc: z.boolean()
+export const zDiskUsage = z.object({
+    used: z.string().regex(/^[0-9]+$/),
+    quota: z.string().regex(/^[0-9]+$/).optional(),
+    files: z.string().regex(/^[0-9]+$/),
+    versions: z.string().regex(/^[0-9]+$/),
+    trash: z.string().regex(/^[0-9]+$/).optional(),
+    is_limited: z.boolean().optional()
 });
 
 /**
@@ -36,13 +39,13 @@ export const zSelfLinks = z.object({
 });
 
 /**
- * The JSON:API document of `GET /settings/capabilities`.
+ * The JSON:API document of `GET /settings/disk-usage`.
  */
-export const zCapabilitiesDocument = z.object({
+export const zDiskUsageDocument = z.object({
     data: z.object({
         type: z.enum(['io.cozy.settings']),
-        id: z.enum(['io.cozy.settings.capabilities']),
-        attributes: zCapabilities,
+        id: z.enum(['io.cozy.settings.disk-usage']),
+        attributes: zDiskUsage,
         meta: zEmptyMeta,
         links: zSelfLinks
     })
@@ -67,11 +70,1609 @@ export const zHtmlPage = z.string();
 export const zTextMessage = z.string();
 
 /**
+ * How many OAuth clients the owner has connected, compared to the limit of the instance (the
+ * feature flag `cozy.oauthclients.max`). Without a limit, `limit` is absent and both booleans are
+ * `false`.
+ *
+ */
+export const zClientsUsage = z.object({
+    limit: z.int().gte(0).optional(),
+    count: z.int().gte(0).lte(100),
+    limitReached: z.boolean(),
+    limitExceeded: z.boolean()
+});
+
+/**
+ * The JSON:API document of `GET /settings/clients-usage`.
+ */
+export const zClientsUsageDocument = z.object({
+    data: z.object({
+        type: z.enum(['io.cozy.settings']),
+        id: z.enum(['io.cozy.settings.clients-usage']),
+        attributes: zClientsUsage,
+        meta: zEmptyMeta,
+        links: zSelfLinks
+    })
+});
+
+/**
+ * The body of `POST /settings/email`: the current passphrase (hashed on the client side, as for
+ * login) and the new address.
+ *
+ */
+export const zEmailUpdateRequest = z.object({
+    passphrase: z.string().max(1024),
+    email: z.email().max(4096)
+});
+
+/**
+ * One error of a JSON:API error document. `source` is always present (`{}` when empty).
+ */
+export const zJsonApiError = z.object({
+    status: z.string().regex(/^[1-5][0-9][0-9]$/),
+    title: z.string(),
+    code: z.string().optional(),
+    detail: z.string(),
+    source: z.object({
+        parameter: z.string().optional(),
+        pointer: z.string().optional()
+    }),
+    links: z.object({
+        self: z.string().optional(),
+        related: z.string().optional()
+    }).optional()
+});
+
+/**
+ * A JSON:API error document.
+ */
+export const zJsonApiErrors = z.object({
+    errors: z.array(zJsonApiError)
+});
+
+/**
+ * The parameters to hash the passphrase on the client side (PBKDF2-SHA256).
+ */
+export const zPassphraseParameters = z.object({
+    salt: z.string(),
+    kdf: z.literal(0),
+    iterations: z.int().gte(0).lte(5000000)
+});
+
+/**
+ * The JSON:API document of `GET /settings/passphrase`.
+ */
+export const zPassphraseParametersDocument = z.object({
+    data: z.object({
+        type: z.enum(['io.cozy.settings']),
+        id: z.enum(['io.cozy.settings.passphrase']),
+        attributes: zPassphraseParameters,
+        meta: zEmptyMeta,
+        links: zSelfLinks
+    })
+});
+
+/**
+ * The JSON body of `PUT /settings/passphrase`. Which fields are needed depends on the path (see the
+ * operation): the normal path, the two steps of the two-factor path, or `force`. Note the camel
+ * case of `publicKey` and `privateKey` on this route. Unknown keys are ignored.
+ *
+ */
+export const zPassphraseUpdate = z.object({
+    current_passphrase: z.string().max(1024).optional(),
+    new_passphrase: z.string().max(1024).optional(),
+    iterations: z.int().gte(0).lte(5000000).optional(),
+    key: z.string().max(4096).optional(),
+    two_factor_token: z.string().max(4096).optional(),
+    two_factor_passcode: z.string().max(4096).optional(),
+    force: z.boolean().optional(),
+    publicKey: z.string().max(4096).optional(),
+    privateKey: z.string().max(4096).optional()
+});
+
+/**
+ * The answer of the first two-factor step of `PUT /settings/passphrase`.
+ */
+export const zPassphraseTwoFactorToken = z.object({
+    two_factor_token: z.string()
+});
+
+/**
+ * The JSON body of `POST /settings/passphrase` (onboarding). Snake case (`public_key`,
+ * `private_key`). Unknown keys are ignored.
+ *
+ */
+export const zPassphraseRegistration = z.object({
+    register_token: z.string().max(4096),
+    passphrase: z.string().max(1024),
+    iterations: z.int().gte(0).lte(5000000).optional(),
+    key: z.string().max(4096).optional(),
+    public_key: z.string().max(4096).optional(),
+    private_key: z.string().max(4096).optional(),
+    hint: z.string().max(1024).optional(),
+    redirection: z.string().max(4096).optional()
+});
+
+/**
+ * The form body of `POST /settings/passphrase` (the onboarding page). Every field is a string, as
+ * forms carry strings; they mean the same as in the JSON body.
+ *
+ */
+export const zPassphraseRegistrationForm = z.object({
+    register_token: z.string().max(4096),
+    passphrase: z.string().max(1024),
+    iterations: z.string().max(4096).regex(/^[0-9]+$/).optional(),
+    key: z.string().max(4096).optional(),
+    public_key: z.string().max(4096).optional(),
+    private_key: z.string().max(4096).optional(),
+    hint: z.string().max(1024).optional(),
+    redirection: z.string().max(4096).optional()
+});
+
+/**
+ * Where the onboarding page should send the browser next (the JSON answer of `POST /settings/passphrase`).
+ */
+export const zOnboardingRedirect = z.object({
+    redirect: z.string()
+});
+
+/**
+ * The JSON body of `POST /settings/passphrase/flagship`: the onboarding fields of
+ * `POST /settings/passphrase` plus the credentials of the OAuth client of the flagship app.
+ * Snake case (`public_key`, `private_key`). Unknown keys are ignored.
+ *
+ */
+export const zPassphraseFlagshipRegistration = z.object({
+    register_token: z.string().max(4096),
+    passphrase: z.string().max(1024),
+    iterations: z.int().gte(50000).lte(5000000),
+    key: z.string().max(4096).optional(),
+    public_key: z.string().max(4096).optional(),
+    private_key: z.string().max(4096).optional(),
+    hint: z.string().max(1024).optional(),
+    client_id: z.string().max(4096),
+    client_secret: z.string().max(4096)
+});
+
+/**
+ * The tokens issued to an OAuth client. `refresh_token` is present when a refresh token is issued
+ * (the authorization code grant and the flagship logins); a refresh grant omits it and the client
+ * keeps the one it has.
+ *
+ */
+export const zAccessTokenResponse = z.object({
+    access_token: z.string(),
+    token_type: z.enum(['bearer']),
+    refresh_token: z.string().optional(),
+    scope: z.string()
+});
+
+/**
+ * A session code, to open a session in a webview (`?session_code=` on a webapp or on `/auth/authorize`).
+ */
+export const zSessionCodeResponse = z.object({
+    session_code: z.string().regex(/^[A-Za-z0-9]{32}$/)
+});
+
+/**
+ * The body of `POST /settings/passphrase/check`. Unknown keys are ignored.
+ */
+export const zPassphraseCheck = z.object({
+    passphrase: z.string().max(1024)
+});
+
+/**
+ * The body of `PUT /settings/hint`. Unknown keys are ignored.
+ */
+export const zHintUpdate = z.object({
+    hint: z.string().max(1024)
+});
+
+/**
+ * The capabilities of an instance. An absent capability is `false`.
+ */
+export const zCapabilities = z.object({
+    file_versioning: z.boolean(),
+    flat_subdomains: z.boolean(),
+    can_auth_with_password: z.boolean(),
+    can_auth_with_magic_links: z.boolean(),
+    can_auth_with_oidc: z.boolean()
+});
+
+/**
+ * The JSON:API document of `GET /settings/capabilities`.
+ */
+export const zCapabilitiesDocument = z.object({
+    data: z.object({
+        type: z.enum(['io.cozy.settings']),
+        id: z.enum(['io.cozy.settings.capabilities']),
+        attributes: zCapabilities,
+        meta: zEmptyMeta,
+        links: zSelfLinks
+    })
+});
+
+/**
+ * The ties between the instance and external services, computed from the manager's
+ * `GET /api/v1/instances/<uuid>` (fields `has_blocking_subscription` and
+ * `blocking_subscription_vendor`).
+ *
+ */
+export const zExternalTies = z.object({
+    has_blocking_subscription: z.boolean(),
+    blocking_subscription: z.object({
+        vendor: z.string().max(255)
+    }).optional()
+});
+
+/**
+ * The JSON:API document of `GET /settings/external-ties`.
+ */
+export const zExternalTiesDocument = z.object({
+    data: z.object({
+        type: z.enum(['io.cozy.settings']),
+        id: z.enum(['io.cozy.settings.external-ties']),
+        attributes: zExternalTies,
+        meta: zEmptyMeta,
+        links: z.object({
+            self: z.enum(['/settings/external-ties'])
+        })
+    })
+});
+
+/**
+ * The instance settings: the free-form settings document `io.cozy.settings.instance` (apps may
+ * store other keys in it, hence `additionalProperties`), overlaid with values kept on the instance
+ * itself (`locale`, `onboarding_finished`, `password_defined`, `auto_update`, `auth_mode`, `tos`,
+ * `tos_latest`, `uuid`, `oidc_id`, `org_domain`, `org_id`, `oidc_logout_url`, `context`,
+ * `sponsorships`, `legal_notice_url`). Changes to the instance-level values do not appear in the
+ * realtime events of the settings document.
+ *
+ */
+export const zInstanceSettingsAttributes = z.object({
+    email: z.string().max(4096).optional(),
+    pending_email: z.string().max(4096).nullish(),
+    public_name: z.string().max(255).optional(),
+    default_redirection: z.string().max(4096).optional(),
+    tz: z.string().max(4096).optional(),
+    timezone: z.string().max(4096).optional(),
+    phone: z.string().max(4096).optional(),
+    recovery_email: z.string().max(4096).optional(),
+    moved_from: z.string().max(4096).optional(),
+    moved_to: z.string().max(4096).optional(),
+    moved_to_subdomain_type: z.enum(['flat', 'nested']).optional(),
+    import_vault: z.boolean().optional(),
+    tracking: z.string().max(4096).optional(),
+    cozyMetadata: z.object({
+        doctypeVersion: z.string().optional(),
+        metadataVersion: z.int().optional(),
+        createdAt: z.iso.datetime().optional(),
+        updatedAt: z.iso.datetime().optional()
+    }).optional(),
+    locale: z.string().max(4096),
+    onboarding_finished: z.boolean(),
+    password_defined: z.boolean().optional(),
+    auto_update: z.boolean(),
+    auth_mode: z.enum([
+        'basic',
+        'two_factor_mail',
+        'two_factor_oidc'
+    ]),
+    tos: z.string().max(4096),
+    tos_latest: z.string().max(4096),
+    uuid: z.string().max(4096),
+    oidc_id: z.string().max(4096),
+    org_domain: z.string().max(4096),
+    org_id: z.string().max(4096),
+    oidc_logout_url: z.string().max(4096).optional(),
+    context: z.string().max(4096),
+    sponsorships: z.array(z.string().max(4096)).optional(),
+    legal_notice_url: z.string().max(4096).optional()
+});
+
+/**
+ * The `meta` object of a JSON:API resource with a revision.
+ */
+export const zRevMeta = z.object({
+    rev: z.string().regex(/^[0-9]+-[0-9a-f]+$/)
+});
+
+/**
+ * The JSON:API document of the instance settings (`GET` and `PUT /settings/instance`).
+ */
+export const zInstanceSettingsDocument = z.object({
+    data: z.object({
+        type: z.enum(['io.cozy.settings']),
+        id: z.enum(['io.cozy.settings.instance']),
+        attributes: zInstanceSettingsAttributes,
+        meta: zRevMeta,
+        links: zSelfLinks
+    })
+});
+
+/**
+ * The JSON:API body of `PUT /settings/instance`. The attributes **replace** the whole settings
+ * document (send back everything read with `GET`, changed), so the settings document stays
+ * free-form: unknown attributes are stored as they are. `type` and `id` are forced by the server.
+ *
+ */
+export const zInstanceSettingsUpdate = z.object({
+    data: z.object({
+        type: z.string().max(4096).optional(),
+        id: z.string().max(4096).optional(),
+        meta: z.object({
+            rev: z.string().max(4096).optional()
+        }).optional(),
+        attributes: z.object({
+            email: z.string().max(4096).optional(),
+            pending_email: z.string().max(4096).nullish(),
+            public_name: z.string().max(255).optional(),
+            default_redirection: z.string().max(4096).optional(),
+            tz: z.string().max(4096).optional(),
+            timezone: z.string().max(4096).optional(),
+            phone: z.string().max(4096).optional(),
+            recovery_email: z.string().max(4096).optional(),
+            tracking: z.string().max(4096).optional(),
+            moved_from: z.string().max(4096).optional(),
+            locale: z.string().max(4096).optional(),
+            onboarding_finished: z.boolean().optional(),
+            auto_update: z.union([
+                z.boolean(),
+                z.enum(['true', 'false'])
+            ]).optional(),
+            auth_mode: z.string().max(4096).optional(),
+            tos: z.string().max(4096).optional(),
+            tos_latest: z.string().max(4096).optional(),
+            uuid: z.string().max(4096).optional(),
+            oidc_id: z.string().max(4096).optional(),
+            context: z.string().max(4096).optional(),
+            sponsorships: z.array(z.string().max(4096)).optional()
+        })
+    })
+});
+
+/**
+ * The body of `PUT /settings/instance/auth_mode`. Unknown keys are ignored.
+ */
+export const zAuthModeUpdate = z.object({
+    auth_mode: z.enum([
+        'basic',
+        'two_factor_mail',
+        'two_factor_oidc'
+    ]),
+    two_factor_activation_code: z.string().max(4096).optional()
+});
+
+/**
+ * A browser session of the owner (doctype `io.cozy.sessions`) as a JSON:API resource. Unlike other
+ * resources, the session keeps `_id` and `_rev` inside `attributes` (as the reference
+ * implementation does); it has no `links`.
+ *
+ */
+export const zSession = z.object({
+    type: z.enum(['io.cozy.sessions']),
+    id: z.string().regex(/^[0-9a-f]{32}$/),
+    attributes: z.object({
+        _id: z.string().regex(/^[0-9a-f]{32}$/),
+        _rev: z.string().regex(/^[0-9]+-[0-9a-f]+$/),
+        created_at: z.iso.datetime(),
+        last_seen: z.iso.datetime(),
+        long_run: z.boolean(),
+        short_run: z.boolean(),
+        sid: z.string().max(4096).optional(),
+        oidc_provider_key: z.string().max(255).optional()
+    }),
+    meta: zRevMeta
+});
+
+/**
+ * The `meta` object of a JSON:API list, with the number of items in `data`.
+ */
+export const zCountMeta = z.object({
+    count: z.int().gte(0)
+});
+
+/**
+ * The JSON:API list of `GET /settings/sessions` (no `links`).
+ */
+export const zSessionList = z.object({
+    data: z.array(zSession),
+    meta: zCountMeta
+});
+
+/**
+ * The JSON:API document of `GET /settings/sessions/current`.
+ */
+export const zSessionDocument = z.object({
+    data: zSession
+});
+
+/**
+ * An OAuth client (doctype `io.cozy.oauth.clients`) as listed by `GET /settings/clients`. The
+ * attributes are the stored client document **without `client_secret`**, which is never present,
+ * and without `registration_access_token`, which is never stored.
+ *
+ */
+export const zOAuthClientResource = z.object({
+    type: z.enum(['io.cozy.oauth.clients']),
+    id: z.string().max(255),
+    attributes: z.object({
+        client_id: z.string().max(255).optional(),
+        client_secret_expires_at: z.literal(0),
+        allow_login_scope: z.boolean().optional(),
+        pending: z.boolean().optional(),
+        redirect_uris: z.array(z.string().max(4096)),
+        grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])),
+        response_types: z.array(z.enum(['code'])),
+        client_name: z.string().max(255),
+        client_kind: z.string().max(255).optional(),
+        client_uri: z.string().max(4096).optional(),
+        logo_uri: z.string().max(4096).optional(),
+        policy_uri: z.string().max(4096).optional(),
+        software_id: z.string().max(4096),
+        software_version: z.string().max(255).optional(),
+        client_os: z.string().max(255).optional(),
+        notifications: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+        notification_platform: z.enum([
+            'firebase',
+            'apns',
+            'huawei',
+            'android',
+            'ios'
+        ]).optional(),
+        notification_device_token: z.string().max(4096).optional(),
+        synchronized_at: z.iso.datetime().optional(),
+        last_refreshed_at: z.iso.datetime().optional(),
+        flagship: z.boolean().optional(),
+        certified_from_store: z.boolean().optional(),
+        created_at_onboarding: z.boolean().optional(),
+        oidc_session_id: z.string().max(4096).optional(),
+        cozyMetadata: z.object({
+            doctypeVersion: z.string().optional(),
+            metadataVersion: z.int().optional(),
+            createdAt: z.iso.datetime().optional(),
+            updatedAt: z.iso.datetime().optional(),
+            createdByApp: z.string().max(255).optional(),
+            createdByAppVersion: z.string().max(255).optional()
+        }).optional()
+    }),
+    meta: zRevMeta,
+    links: z.object({
+        self: z.string()
+    })
+});
+
+/**
+ * The JSON:API list of `GET /settings/clients`, one page at a time.
+ */
+export const zOAuthClientList = z.object({
+    data: z.array(zOAuthClientResource),
+    meta: zCountMeta,
+    links: z.object({
+        next: z.string().max(4096).optional()
+    })
+});
+
+/**
+ * The JSON:API document of `GET /settings/context`.
+ */
+export const zContextDocument = z.object({
+    data: z.object({
+        type: z.enum(['io.cozy.settings']),
+        id: z.enum(['io.cozy.settings.context']),
+        attributes: z.object({
+            default_redirection: z.string().max(4096).optional(),
+            onboarded_redirection: z.string().max(4096).optional(),
+            help_link: z.string().max(4096).optional(),
+            logos: z.record(z.string(), z.unknown()).optional(),
+            manager_url: z.string().max(4096).optional(),
+            antivirus: z.object({
+                enabled: z.boolean().optional()
+            }).optional()
+        }),
+        meta: zEmptyMeta,
+        links: z.object({
+            self: z.enum(['/settings/context'])
+        })
+    })
+});
+
+/**
+ * One source of feature flags, as included by `GET /settings/flags?include=…`. Its attributes are
+ * the flags that source defines (values of any JSON type). The manager source also carries `sets`,
+ * the feature sets it was asked about; the context source holds lists of `{ratio, value}`.
+ *
+ */
+export const zFlagsSource = z.object({
+    type: z.enum(['io.cozy.settings']),
+    id: z.enum([
+        'io.cozy.settings.flags.instance',
+        'io.cozy.settings.flags.manager',
+        'io.cozy.settings.flags.config',
+        'io.cozy.settings.flags.context',
+        'io.cozy.settings.flags.default'
+    ]),
+    attributes: z.record(z.string(), z.unknown()),
+    meta: zEmptyMeta,
+    links: z.object({
+        self: z.enum(['/settings/flags'])
+    })
+});
+
+/**
+ * The JSON:API document of `GET /settings/flags`.
+ */
+export const zFlagsDocument = z.object({
+    data: z.object({
+        type: z.enum(['io.cozy.settings']),
+        id: z.enum(['io.cozy.settings.flags']),
+        attributes: z.record(z.string(), z.unknown()),
+        meta: zEmptyMeta,
+        links: z.object({
+            self: z.enum(['/settings/flags'])
+        })
+    }),
+    included: z.array(zFlagsSource).optional()
+});
+
+/**
+ * The properties of one notification category (as in an app manifest or an OAuth client's `notifications`).
+ */
+export const zAdminNotificationCategory = z.object({
+    description: z.string().max(4096).optional(),
+    collapsible: z.boolean().optional(),
+    stateful: z.boolean().optional(),
+    multiple: z.boolean().optional(),
+    default_priority: z.enum(['high', 'normal']).optional(),
+    min_interval: z.string().max(64).regex(/^([0-9]+(ns|us|ms|s|m|h))+$/).optional(),
+    templates: z.record(z.string(), z.string().max(4096)).optional()
+});
+
+/**
+ * The metadata a client sends to register (RFC 7591). Unknown keys are accepted and ignored.
+ * `client_id`, `client_secret`, `grant_types`, `response_types` and the other server-controlled
+ * fields are ignored if sent.
+ *
+ */
+export const zOAuthClientRegistration = z.object({
+    redirect_uris: z.array(z.string().max(4096)).min(1),
+    client_name: z.string().min(1).max(255),
+    software_id: z.string().min(1).max(4096),
+    client_kind: z.string().max(255).optional(),
+    client_uri: z.string().max(4096).optional(),
+    logo_uri: z.string().max(4096).optional(),
+    policy_uri: z.string().max(4096).optional(),
+    software_version: z.string().max(255).optional(),
+    notification_platform: z.string().max(255).optional(),
+    notification_device_token: z.string().max(4096).optional(),
+    notifications: z.record(z.string(), zAdminNotificationCategory).optional(),
+    allow_login_scope: z.boolean().optional()
+});
+
+/**
+ * An OAuth client as registered (RFC 7591 client information response), doctype
+ * `io.cozy.oauth.clients`. It never carries `_id` or `_rev`: the id is `client_id`. Boolean flags
+ * and optional fields are omitted when false or empty. `registration_access_token` is only present
+ * in the answer of `POST /auth/register` (it is never stored); `pending` is present (and `true`)
+ * until a login flow has issued a token to the client.
+ *
+ */
+export const zOAuthClient = z.object({
+    client_id: z.string().regex(/^[0-9a-f]{32}$/),
+    client_secret: z.string(),
+    client_secret_expires_at: z.literal(0),
+    registration_access_token: z.string().optional(),
+    allow_login_scope: z.boolean().optional(),
+    pending: z.boolean().optional(),
+    redirect_uris: z.array(z.string().max(4096)),
+    grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])),
+    response_types: z.array(z.enum(['code'])),
+    client_name: z.string().max(255),
+    client_kind: z.string().max(255).optional(),
+    client_uri: z.string().max(4096).optional(),
+    logo_uri: z.string().max(4096).optional(),
+    policy_uri: z.string().max(4096).optional(),
+    software_id: z.string().max(4096),
+    software_version: z.string().max(255).optional(),
+    client_os: z.string().max(255).optional(),
+    notifications: z.record(z.string(), zAdminNotificationCategory).optional(),
+    notification_platform: z.enum([
+        'firebase',
+        'apns',
+        'huawei',
+        'android',
+        'ios'
+    ]).optional(),
+    notification_device_token: z.string().max(4096).optional(),
+    synchronized_at: z.iso.datetime().optional(),
+    last_refreshed_at: z.iso.datetime().optional(),
+    flagship: z.boolean().optional(),
+    certified_from_store: z.boolean().optional(),
+    created_at_onboarding: z.boolean().optional(),
+    oidc_session_id: z.string().max(4096).optional(),
+    cozyMetadata: z.object({
+        doctypeVersion: z.string().optional(),
+        metadataVersion: z.int().optional(),
+        createdAt: z.iso.datetime().optional(),
+        updatedAt: z.iso.datetime().optional(),
+        createdByApp: z.string().max(255).optional(),
+        createdByAppVersion: z.string().max(255).optional()
+    }).optional()
+});
+
+/**
+ * The full client metadata sent to `PUT /auth/register/{clientId}`. The stored client is
+ * **replaced** by this body, except for the id, the revision, `allow_login_scope`, `flagship`,
+ * `certified_from_store` and `cozyMetadata`, which are kept; every other field absent from the body
+ * is cleared (`pending`, `notification_*`, `synchronized_at`…). Unknown keys are accepted and
+ * ignored: the official client sends stray camelCase keys (`clientSecret`,
+ * `registrationAccessToken`, `certificationConfig`, `shouldRequireFlagshipPermissions`…), listed
+ * below so that they can be described.
+ *
+ */
+export const zOAuthClientUpdate = z.object({
+    client_id: z.string().max(255),
+    client_secret: z.string().max(4096).optional(),
+    redirect_uris: z.array(z.string().max(4096)).min(1),
+    client_name: z.string().min(1).max(255),
+    software_id: z.string().min(1).max(4096),
+    client_kind: z.string().max(255).optional(),
+    client_uri: z.string().max(4096).optional(),
+    logo_uri: z.string().max(4096).optional(),
+    policy_uri: z.string().max(4096).optional(),
+    software_version: z.string().max(255).optional(),
+    client_os: z.string().max(255).optional(),
+    notification_platform: z.string().max(255).optional(),
+    notification_device_token: z.string().max(4096).optional(),
+    notifications: z.record(z.string(), zAdminNotificationCategory).optional(),
+    pending: z.boolean().optional(),
+    created_at_onboarding: z.boolean().optional(),
+    synchronized_at: z.iso.datetime().optional(),
+    last_refreshed_at: z.iso.datetime().optional(),
+    oidc_session_id: z.string().max(4096).optional(),
+    client_secret_expires_at: z.int().optional(),
+    registration_access_token: z.string().max(4096).optional(),
+    grant_types: z.array(z.string()).optional(),
+    response_types: z.array(z.string()).optional(),
+    allow_login_scope: z.boolean().optional(),
+    flagship: z.boolean().optional(),
+    certified_from_store: z.boolean().optional(),
+    clientSecret: z.string().max(4096).optional(),
+    clientSecretExpiresAt: z.int().optional(),
+    registrationAccessToken: z.string().max(4096).optional(),
+    shouldRequireFlagshipPermissions: z.boolean().optional(),
+    certificationConfig: z.object({
+        cloudProjectNumber: z.string().optional(),
+        issuer: z.string().optional(),
+        androidSafetyNetApiKey: z.string().optional()
+    }).optional()
+});
+
+/**
+ * No meaningful body. cozy-client sends the 4-byte JSON body `null` with
+ * `Content-Type: application/json` on these calls; `null`, `{}` and an empty body are all accepted
+ * and ignored.
+ *
+ */
+export const zNullableEmptyBody = z.record(z.string(), z.unknown()).nullable();
+
+/**
+ * A nonce to put in the store attestation of the flagship app.
+ */
+export const zAttestationChallenge = z.object({
+    nonce: z.string().regex(/^[A-Za-z0-9]{24}$/)
+});
+
+/**
+ * The store attestation of the flagship app, for the challenge it obtained.
+ */
+export const zAttestationRequest = z.object({
+    platform: z.enum(['android', 'ios']),
+    issuer: z.string().max(255).optional(),
+    challenge: z.string().max(255),
+    attestation: z.string().max(65536),
+    keyId: z.string().max(255).optional()
+});
+
+/**
+ * The manual certification form of the confirm-flagship page (every field is a string).
+ * No field is marked required because a missing field is answered like a wrong one (see the operation's statuses).
+ *
+ */
+export const zFlagshipCodeForm = z.object({
+    code: z.string().max(255).optional(),
+    token: z.string().max(255).optional()
+});
+
+/**
+ * What a client needs before logging in (the key case is exactly as shown). The passphrase to send
+ * is derived with PBKDF2-SHA256 from the salt `me@<domain>` (port stripped) and `KdfIterations`.
+ *
+ */
+export const zPrelogin = z.object({
+    Kdf: z.literal(0),
+    KdfIterations: z.int().gte(0).lte(5000000),
+    OIDC: z.boolean(),
+    FranceConnect: z.boolean(),
+    magic_link: z.boolean(),
+    locale: z.string().max(255),
+    name: z.string().max(255)
+});
+
+/**
+ * The login of the flagship app on an existing instance. Unknown keys are ignored. On an instance
+ * with two-factor authentication, the first call gets a `two_factor_token`; the second call repeats
+ * everything plus `two_factor_token` and `two_factor_passcode` (or an `email_verified_code`).
+ * No field is marked required because a missing field is answered like a wrong one (see the operation's statuses).
+ *
+ */
+export const zFlagshipLoginRequest = z.object({
+    passphrase: z.string().max(1024).optional(),
+    client_id: z.string().max(255).optional(),
+    client_secret: z.string().max(4096).optional(),
+    two_factor_token: z.string().max(4096).optional(),
+    two_factor_passcode: z.string().max(255).optional(),
+    email_verified_code: z.string().max(255).optional()
+});
+
+/**
+ * The first factor was right but the instance uses two-factor authentication by mail: a 6-digit
+ * passcode was mailed to the owner (template `two_factor`). Send the request again with this
+ * `two_factor_token` and the passcode as `two_factor_passcode`. The token must be echoed back
+ * verbatim: on `/auth*`, `/oidc*` and `/auth/session_code` it is the raw 96-character token; on
+ * `PUT /settings/passphrase` it is the standard base64 of that raw token.
+ *
+ */
+export const zTwoFactorNeeded = z.object({
+    two_factor_token: z.string(),
+    error: z.string().optional()
+});
+
+/**
+ * The browser login form (every field is a string).
+ */
+export const zLoginForm = z.object({
+    passphrase: z.string().max(1024).optional(),
+    redirect: z.string().max(4096).optional(),
+    'long-run-session': z.string().max(255).optional(),
+    'trusted-device-token': z.string().max(4096).optional(),
+    email_verified_code: z.string().max(255).optional(),
+    csrf_token: z.string().max(255)
+});
+
+/**
+ * Where the browser should go next (the JSON form of a `303` redirect).
+ */
+export const zRedirectResponse = z.object({
+    redirect: z.string().max(4096)
+});
+
+/**
+ * The two-factor form posted by the `twofactor.html` page (every field is a string). There is no
+ * CSRF token on this route. `long-run-session` is read from the **query string** only.
+ * No field is marked required because a missing field is answered like a wrong one (see the operation's statuses).
+ *
+ */
+export const zTwoFactorForm = z.object({
+    'two-factor-token': z.string().max(4096).optional(),
+    'two-factor-passcode': z.string().max(255).optional(),
+    'two-factor-generate-trusted-device-token': z.string().max(255).optional(),
+    redirect: z.string().max(4096).optional(),
+    confirm: z.string().max(255).optional(),
+    state: z.string().max(255).optional(),
+    client_id: z.string().max(255).optional()
+});
+
+/**
+ * The answer of a successful two-factor step for a JSON client.
+ */
+export const zTwoFactorSuccess = z.object({
+    redirect: z.string().max(4096),
+    two_factor_trusted_device_token: z.string().optional()
+});
+
+/**
+ * The form that asks for a magic link (every field is a string).
+ */
+export const zMagicLinkForm = z.object({
+    redirect: z.string().max(4096).optional(),
+    csrf_token: z.string().max(255)
+});
+
+/**
+ * The passphrase step of a magic-link login on an instance with two-factor authentication (every field is a string).
+ */
+export const zMagicLinkTwoFactorForm = z.object({
+    magic_code: z.string().max(255).optional(),
+    passphrase: z.string().max(1024).optional(),
+    redirect: z.string().max(4096).optional(),
+    csrf_token: z.string().max(255)
+});
+
+/**
+ * The login of the flagship app with a magic link code. Unknown keys are ignored.
+ * No field is marked required because a missing field is answered like a wrong one (see the operation's statuses).
+ *
+ */
+export const zMagicLinkFlagshipRequest = z.object({
+    magic_code: z.string().max(255).optional(),
+    client_id: z.string().max(255).optional(),
+    client_secret: z.string().max(4096).optional(),
+    passphrase: z.string().max(1024).optional()
+});
+
+/**
+ * The exchange of a proof of identity from the OpenID Connect provider (or from the cloudery) for
+ * OAuth tokens. Exactly one proof is used, in this order of precedence: `code`, then `id_token`,
+ * then `oidc_token`. Unknown keys are ignored.
+ *
+ */
+export const zOidcAccessTokenRequest = z.object({
+    client_id: z.string().max(255),
+    client_secret: z.string().max(4096),
+    scope: z.string().max(4096).optional(),
+    code: z.string().max(4096).optional(),
+    id_token: z.string().max(8192).optional(),
+    oidc_token: z.string().max(8192).optional(),
+    two_factor_token: z.string().max(4096).optional(),
+    two_factor_passcode: z.string().max(255).optional()
+});
+
+/**
+ * The redirection of an OAuth authorization as JSON, for clients sending exactly
+ * `Accept: application/json` (mobile apps that open the link themselves).
+ *
+ */
+export const zDeeplinkResponse = z.object({
+    deeplink: z.string()
+});
+
+/**
+ * The token request of `POST /auth/access_token`, sent as a form (every field is a string). The
+ * fields `code` and `code_verifier` go with the `authorization_code` grant, `refresh_token` with
+ * the `refresh_token` grant.
+ *
+ */
+export const zAccessTokenRequest = z.object({
+    grant_type: z.enum(['authorization_code', 'refresh_token']),
+    client_id: z.string().max(4096),
+    client_secret: z.string().max(4096),
+    code: z.string().max(4096).optional(),
+    code_verifier: z.string().max(4096).optional(),
+    refresh_token: z.string().max(4096).optional()
+});
+
+/**
+ * An error as `{"message": …}`, as answered by `POST /auth/tokens/konnectors/{slug}`.
+ */
+export const zMessageError = z.object({
+    message: z.string()
+});
+
+/**
+ * What the flagship app needs to open a webapp in a webview: the session cookie to inject, the app
+ * token, and the values the stack normally writes into the app's `index.html`. Every value is a
+ * string; `Flags` and `Capabilities` are JSON documents encoded as strings; `CozyBar`,
+ * `CozyFonts`, `CozyClientJS`, `ThemeCSS` and `Favicon` are HTML snippets.
+ *
+ */
+export const zAppOpenParameters = z.object({
+    Cookie: z.string(),
+    Token: z.string(),
+    Domain: z.string(),
+    SubDomain: z.enum(['flat', 'nested']),
+    Tracking: z.enum(['true', 'false']),
+    Locale: z.string(),
+    AppEditor: z.string(),
+    AppName: z.string(),
+    AppNamePrefix: z.string(),
+    AppSlug: z.string(),
+    IconPath: z.string(),
+    Flags: z.string(),
+    Capabilities: z.string(),
+    CozyBar: z.string(),
+    CozyFonts: z.string(),
+    CozyClientJS: z.string(),
+    ThemeCSS: z.string(),
+    Favicon: z.string(),
+    DefaultWallpaper: z.string(),
+    Warnings: z.string()
+});
+
+/**
+ * The JSON:API document of `GET /apps/{slug}/open`.
+ */
+export const zAppOpenDocument = z.object({
+    data: z.object({
+        type: z.enum(['io.cozy.apps.open']),
+        id: z.string(),
+        attributes: zAppOpenParameters,
+        meta: zEmptyMeta,
+        links: zSelfLinks
+    })
+});
+
+/**
+ * The attributes of a notification sent by an app, a konnector or an OAuth client. Unknown keys are
+ * ignored.
+ *
+ */
+export const zNotificationInput = z.object({
+    title: z.string().min(1).max(4096),
+    category: z.string().max(255).optional(),
+    category_id: z.string().max(255).optional(),
+    message: z.string().max(4096).optional(),
+    priority: z.enum(['high', 'normal']).optional(),
+    sound: z.string().max(255).optional(),
+    state: z.union([
+        z.string(),
+        z.number(),
+        z.boolean(),
+        z.record(z.string(), z.unknown())
+    ]).optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    preferred_channels: z.array(z.enum([
+        'mobile',
+        'mail',
+        'sms'
+    ])).optional(),
+    at: z.iso.datetime().optional(),
+    content: z.string().max(65536).optional(),
+    content_html: z.string().max(65536).optional()
+});
+
+/**
+ * The JSON:API body of `POST /notifications`: `{"data":{"type":"io.cozy.notifications","attributes":{…}}}`.
+ */
+export const zNotificationRequest = z.object({
+    data: z.object({
+        type: z.enum(['io.cozy.notifications']).optional(),
+        attributes: zNotificationInput
+    })
+});
+
+/**
+ * A notification as stored (`preferred_channels` and `at` are not kept).
+ */
+export const zNotification = z.object({
+    source_id: z.string(),
+    originator: z.enum([
+        'app',
+        'konnector',
+        'oauth'
+    ]),
+    slug: z.string().optional(),
+    category: z.string().optional(),
+    category_id: z.string().optional(),
+    created_at: z.iso.datetime(),
+    last_sent: z.iso.datetime(),
+    title: z.string(),
+    message: z.string().optional(),
+    priority: z.enum(['high', 'normal']).optional(),
+    sound: z.string().optional(),
+    state: z.union([
+        z.string(),
+        z.number(),
+        z.boolean(),
+        z.record(z.string(), z.unknown())
+    ]).optional(),
+    data: z.record(z.string(), z.unknown()).optional()
+});
+
+/**
+ * The JSON:API document of a created notification. When a stateful category receives the same
+ * state as its last notification, nothing is stored and the document has no `id`, no `meta.rev`
+ * (`meta` is `{}`) and no `links`.
+ *
+ */
+export const zNotificationDocument = z.object({
+    data: z.object({
+        type: z.enum(['io.cozy.notifications']),
+        id: z.string().optional(),
+        attributes: zNotification,
+        meta: z.union([
+            zRevMeta,
+            zEmptyMeta
+        ]),
+        links: zSelfLinks.optional()
+    })
+});
+
+/**
+ * The id of the OAuth client (the `client_id` returned at registration, 32 hex characters).
+ */
+export const zClientId = z.string().min(1).max(255);
+
+/**
+ * The CSRF cookie set by the `GET` page that carries the form (32 random characters,
+ * `Path=/auth`, `Max-Age=3600`, `HttpOnly`, `Secure`, `SameSite=Strict`). The form field
+ * `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`.
+ *
+ */
+export const zCsrfCookie = z.string();
+
+/**
+ * The slug of an installed webapp or konnector (the name it is installed under).
+ */
+export const zSlug = z.string().min(1).max(255);
+
+/**
  * The server and its database answer.
  */
 export const zGetStatusResponse = zStatus;
+
+export const zGetDiskUsageQuery = z.object({
+    include: z.enum(['trash']).optional()
+});
+
+/**
+ * The disk usage of the instance.
+ */
+export const zGetDiskUsageResponse = zDiskUsageDocument;
+
+/**
+ * The number of connected clients and the limit.
+ */
+export const zGetClientsUsageResponse = zClientsUsageDocument;
+
+/**
+ * No change of address is pending any more.
+ */
+export const zCancelEmailUpdateResponse = z.void();
+
+export const zRequestEmailUpdateBody = zEmailUpdateRequest;
+
+/**
+ * The confirmation mail is queued; the new address is pending.
+ */
+export const zRequestEmailUpdateResponse = z.void();
+
+/**
+ * A new confirmation mail is queued.
+ */
+export const zResendEmailUpdateResponse = z.void();
+
+export const zConfirmEmailUpdateQuery = z.object({
+    token: z.string().max(4096).optional()
+});
+
+/**
+ * The hashing parameters.
+ */
+export const zGetPassphraseParametersResponse = zPassphraseParametersDocument;
+
+export const zRegisterPassphraseBody = zPassphraseRegistration;
+
+/**
+ * The passphrase is registered and a session is open (the `Accept` header does not contain `text/html`).
+ */
+export const zRegisterPassphraseResponse = zOnboardingRedirect;
+
+export const zUpdatePassphraseBody = zPassphraseUpdate;
+
+export const zUpdatePassphraseResponse = z.union([
+    zPassphraseTwoFactorToken,
+    z.void()
+]);
+
+export const zRegisterPassphraseFlagshipBody = zPassphraseFlagshipRegistration;
+
+export const zRegisterPassphraseFlagshipResponse = z.union([
+    zAccessTokenResponse,
+    zSessionCodeResponse
+]);
+
+export const zCheckPassphraseBody = zPassphraseCheck;
+
+/**
+ * The passphrase is right.
+ */
+export const zCheckPassphraseResponse = z.void();
+
+/**
+ * A hint is set.
+ */
+export const zGetHintResponse = z.void();
+
+export const zUpdateHintBody = zHintUpdate;
+
+/**
+ * The hint is saved (or removed).
+ */
+export const zUpdateHintResponse = z.void();
+
+/**
+ * The vault is initialized, or its migration is queued.
+ */
+export const zInitVaultResponse = z.void();
 
 /**
  * The capabilities of the instance.
  */
 export const zGetCapabilitiesResponse = zCapabilitiesDocument;
+
+/**
+ * The external ties of the instance.
+ */
+export const zGetExternalTiesResponse = zExternalTiesDocument;
+
+/**
+ * The instance settings.
+ */
+export const zGetInstanceSettingsResponse = zInstanceSettingsDocument;
+
+export const zUpdateInstanceSettingsBody = zInstanceSettingsUpdate;
+
+/**
+ * The saved settings, with the new revision.
+ */
+export const zUpdateInstanceSettingsResponse = zInstanceSettingsDocument;
+
+/**
+ * The cloudery accepted the deletion request.
+ */
+export const zRequestInstanceDeletionResponse = z.void();
+
+/**
+ * The deletion request is published.
+ */
+export const zForceInstanceDeletionResponse = z.void();
+
+/**
+ * `moved_from` is gone from the settings.
+ */
+export const zClearMovedFromResponse = z.void();
+
+export const zUpdateAuthModeBody = zAuthModeUpdate;
+
+/**
+ * The mode is applied, or the activation code is sent (`two_factor_mail` without a code), or the mode was already active.
+ */
+export const zUpdateAuthModeResponse = z.void();
+
+/**
+ * The latest terms of service are signed (or there is nothing to sign).
+ */
+export const zSignTosResponse = z.void();
+
+/**
+ * The avatar is deleted (or there was none).
+ */
+export const zDeleteAvatarResponse = z.void();
+
+/**
+ * The bytes of the image.
+ */
+export const zUploadAvatarBody = z.string();
+
+/**
+ * The avatar is stored.
+ */
+export const zUploadAvatarResponse = z.void();
+
+/**
+ * The active sessions.
+ */
+export const zListSessionsResponse = zSessionList;
+
+/**
+ * The current session.
+ */
+export const zGetCurrentSessionResponse = zSessionDocument;
+
+export const zListOAuthClientsQuery = z.object({
+    'page[limit]': z.int().gte(1).lte(1000).optional().default(100),
+    'page[cursor]': z.string().max(4096).optional()
+});
+
+/**
+ * A page of OAuth clients.
+ */
+export const zListOAuthClientsResponse = zOAuthClientList;
+
+export const zGetClientsLimitExceededPageQuery = z.object({
+    redirect: z.string().max(4096).optional(),
+    isFlagship: z.boolean().optional().default(false),
+    isIapAvailable: z.boolean().optional().default(false)
+});
+
+/**
+ * The limit is exceeded; the HTML page that asks the owner to disconnect devices.
+ */
+export const zGetClientsLimitExceededPageResponse = zHtmlPage;
+
+export const zRevokeOAuthClientPath = z.object({
+    clientId: z.string().min(1).max(255)
+});
+
+/**
+ * The client is deleted.
+ */
+export const zRevokeOAuthClientResponse = z.void();
+
+/**
+ * The synchronization date of the client is updated.
+ */
+export const zMarkClientSynchronizedResponse = z.void();
+
+export const zFinishOnboardingHeaders = z.object({
+    'User-Agent': z.string().max(4096).optional()
+});
+
+export const zGetInstallFlagshipAppPageHeaders = z.object({
+    'User-Agent': z.string().max(4096).optional()
+});
+
+/**
+ * The HTML page.
+ */
+export const zGetInstallFlagshipAppPageResponse = zHtmlPage;
+
+/**
+ * The context configuration.
+ */
+export const zGetContextResponse = zContextDocument;
+
+export const zGetFeatureFlagsQuery = z.object({
+    include: z.string().max(255).optional()
+});
+
+/**
+ * The computed flags.
+ */
+export const zGetFeatureFlagsResponse = zFlagsDocument;
+
+export const zRegisterOAuthClientBody = zOAuthClientRegistration;
+
+/**
+ * The client as registered, with its credentials. It has `pending: true` and carries the
+ * `registration_access_token`, which is never shown again.
+ *
+ */
+export const zRegisterOAuthClientResponse = zOAuthClient;
+
+export const zDeleteOAuthClientRegistrationBody = zNullableEmptyBody;
+
+export const zDeleteOAuthClientRegistrationPath = z.object({
+    clientId: z.string().min(1).max(255)
+});
+
+/**
+ * The client is deleted (or did not exist).
+ */
+export const zDeleteOAuthClientRegistrationResponse = z.void();
+
+export const zGetOAuthClientRegistrationPath = z.object({
+    clientId: z.string().min(1).max(255)
+});
+
+/**
+ * The client as stored.
+ */
+export const zGetOAuthClientRegistrationResponse = zOAuthClient;
+
+export const zUpdateOAuthClientRegistrationBody = zOAuthClientUpdate;
+
+export const zUpdateOAuthClientRegistrationPath = z.object({
+    clientId: z.string().min(1).max(255)
+});
+
+/**
+ * The client as updated (with the new secret after a rotation).
+ */
+export const zUpdateOAuthClientRegistrationResponse = zOAuthClient;
+
+export const zCreateAttestationChallengeBody = zNullableEmptyBody;
+
+export const zCreateAttestationChallengePath = z.object({
+    clientId: z.string().min(1).max(255)
+});
+
+/**
+ * The challenge.
+ */
+export const zCreateAttestationChallengeResponse = zAttestationChallenge;
+
+export const zSubmitAttestationBody = zAttestationRequest;
+
+export const zSubmitAttestationPath = z.object({
+    clientId: z.string().min(1).max(255)
+});
+
+/**
+ * The client is now certified as the flagship app.
+ */
+export const zSubmitAttestationResponse = z.void();
+
+export const zConfirmFlagshipCodeBody = zFlagshipCodeForm;
+
+export const zConfirmFlagshipCodePath = z.object({
+    clientId: z.string().min(1).max(255)
+});
+
+/**
+ * The client is now certified as the flagship app.
+ */
+export const zConfirmFlagshipCodeResponse = z.void();
+
+/**
+ * The login parameters.
+ */
+export const zGetPreloginResponse = zPrelogin;
+
+export const zLoginFlagshipBody = zFlagshipLoginRequest;
+
+export const zLoginFlagshipResponse = z.union([
+    zAccessTokenResponse,
+    zSessionCodeResponse
+]);
+
+/**
+ * The session is deleted.
+ */
+export const zLogoutResponse = z.void();
+
+export const zGetLoginPageQuery = z.object({
+    redirect: z.string().max(4096).optional(),
+    jwt: z.string().max(8192).optional(),
+    email_verified_code: z.string().max(255).optional()
+});
+
+/**
+ * The login page (with the `_csrf` cookie), or the need-onboarding page for an instance that
+ * has not been onboarded, or the page asking to update an outdated browser.
+ *
+ */
+export const zGetLoginPageResponse = zHtmlPage;
+
+export const zLoginBody = zLoginForm;
+
+/**
+ * Two different bodies share this status:
+ * - `application/json` (when `Accept` is exactly `application/json`): where to go next, with
+ * the new session cookie; after a first factor that needs a second one, the redirect is the
+ * `/auth/twofactor` page (and no cookie is set);
+ * - `text/html`: the need-onboarding page, for an instance that has not been onboarded yet.
+ *
+ */
+export const zLoginResponse = zRedirectResponse;
+
+/**
+ * The other sessions are deleted.
+ */
+export const zLogoutOtherSessionsResponse = z.void();
+
+export const zGetTwoFactorPageQuery = z.object({
+    two_factor_token: z.string().max(4096).optional(),
+    redirect: z.string().max(4096).optional(),
+    'long-run-session': z.string().max(255).optional(),
+    trusted_device_checkbox: z.string().max(255).optional()
+});
+
+/**
+ * The two-factor page.
+ */
+export const zGetTwoFactorPageResponse = zHtmlPage;
+
+export const zSubmitTwoFactorBody = zTwoFactorForm;
+
+export const zSubmitTwoFactorQuery = z.object({
+    'long-run-session': z.string().max(255).optional()
+});
+
+/**
+ * Logged in (`Accept` exactly `application/json`), with the new session cookie (no cookie for
+ * a confirmation or the move flow).
+ *
+ */
+export const zSubmitTwoFactorResponse = zTwoFactorSuccess;
+
+export const zOpenMagicLinkQuery = z.object({
+    code: z.string().max(255).optional(),
+    magic_code: z.string().max(255).optional(),
+    redirect: z.string().max(4096).optional()
+});
+
+/**
+ * The instance uses two-factor authentication; the page asks for the passphrase (with the `_csrf` cookie).
+ */
+export const zOpenMagicLinkResponse = zHtmlPage;
+
+export const zSendMagicLinkBody = zMagicLinkForm;
+
+/**
+ * The mail was sent.
+ */
+export const zSendMagicLinkResponse = zHtmlPage;
+
+export const zSubmitMagicLinkTwoFactorBody = zMagicLinkTwoFactorForm;
+
+/**
+ * Logged in; the session cookie is set.
+ */
+export const zSubmitMagicLinkTwoFactorResponse = zRedirectResponse;
+
+export const zLoginMagicLinkFlagshipBody = zMagicLinkFlagshipRequest;
+
+export const zLoginMagicLinkFlagshipResponse = z.union([
+    zAccessTokenResponse,
+    zSessionCodeResponse
+]);
+
+export const zExchangeOidcTokenBody = zOidcAccessTokenRequest;
+
+export const zExchangeOidcTokenResponse = z.union([
+    zAccessTokenResponse,
+    zSessionCodeResponse
+]);
+
+export const zGetAuthorizePageQuery = z.object({
+    client_id: z.string().max(4096),
+    redirect_uri: z.string().max(4096),
+    state: z.string().max(4096),
+    response_type: z.enum(['code']),
+    scope: z.string().max(4096).optional(),
+    code_challenge: z.string().max(4096).optional(),
+    code_challenge_method: z.enum(['S256']).optional(),
+    session_code: z.string().max(255).optional()
+});
+
+/**
+ * A page for the browser, or the deeplink for a mobile client:
+ * - `application/json` `{"deeplink"}`: a client created at onboarding, when `Accept` is exactly
+ * `application/json` (step 9);
+ * - `text/html`: the consent page (step 10), the confirm-flagship page with the code field
+ * (step 3), the OAuth clients limit page (step 7) or the "new app available" page (step 4).
+ *
+ */
+export const zGetAuthorizePageResponse = zDeeplinkResponse;
+
+/**
+ * The consent form (hidden fields of the consent page). Every field is a string.
+ */
+export const zAuthorizeBody = z.object({
+    csrf_token: z.string().max(255),
+    client_id: z.string().max(4096),
+    state: z.string().max(4096),
+    redirect_uri: z.string().max(4096),
+    scope: z.string().max(4096).optional(),
+    response_type: z.enum(['code']),
+    code_challenge: z.string().max(4096).optional(),
+    code_challenge_method: z.enum(['S256']).optional()
+});
+
+/**
+ * - `application/json` `{"deeplink"}` when `Accept` is exactly `application/json`;
+ * - `text/html`: the confirm-flagship page again, for scope `*` and a client that is not yet
+ * `flagship` (a new code has been mailed).
+ *
+ */
+export const zAuthorizeResponse = zDeeplinkResponse;
+
+export const zCreateAccessTokenBody = zAccessTokenRequest;
+
+/**
+ * The tokens. `refresh_token` is present for the `authorization_code` grant and absent for a refresh (except after a domain change).
+ */
+export const zCreateAccessTokenResponse = zAccessTokenResponse;
+
+/**
+ * The owner's credentials, used when no maximal token is sent.
+ */
+export const zCreateSessionCodeBody = z.object({
+    passphrase: z.string().max(1024).optional(),
+    two_factor_token: z.string().max(1024).optional(),
+    two_factor_passcode: z.string().max(255).optional()
+}).nullable();
+
+/**
+ * The session code.
+ */
+export const zCreateSessionCodeResponse = zSessionCodeResponse;
+
+export const zCreateKonnectorTokenPath = z.object({
+    slug: z.string().min(1).max(255)
+});
+
+/**
+ * A konnector JWT (audience `konn`, valid 30 minutes).
+ */
+export const zCreateKonnectorTokenResponse = z.string();
+
+export const zGetAppOpenParametersPath = z.object({
+    slug: z.string().min(1).max(255)
+});
+
+/**
+ * The parameters to open the app.
+ */
+export const zGetAppOpenParametersResponse = zAppOpenDocument;
+
+export const zGetOnboardingPageQuery = z.object({
+    registerToken: z.string().max(255).optional(),
+    redirection: z.string().max(4096).optional()
+});
+
+/**
+ * The onboarding form when the register token is right, or the need-onboarding page when it
+ * is missing or wrong.
+ *
+ */
+export const zGetOnboardingPageResponse = zHtmlPage;
+
+export const zGetPassphraseResetPageQuery = z.object({
+    hideBackButton: z.enum(['true', 'false']).optional(),
+    from: z.string().max(255).optional(),
+    redirect: z.string().max(4096).optional()
+});
+
+/**
+ * The reset request form, or the need-onboarding page for an instance that is not onboarded.
+ */
+export const zGetPassphraseResetPageResponse = zHtmlPage;
+
+/**
+ * The reset request form. Every field is a string.
+ */
+export const zRequestPassphraseResetBody = z.object({
+    csrf_token: z.string().max(255),
+    redirect: z.string().max(4096).optional(),
+    from: z.string().max(255).optional()
+});
+
+/**
+ * The "reset requested, check your mailbox" page. When the browser was logged in, its session
+ * is deleted and `Set-Cookie` clears the session cookie (`Max-Age=0`).
+ *
+ */
+export const zRequestPassphraseResetResponse = zHtmlPage;
+
+export const zGetPassphraseRenewPageQuery = z.object({
+    token: z.string().max(255)
+});
+
+/**
+ * The form to choose the new passphrase.
+ */
+export const zGetPassphraseRenewPageResponse = zHtmlPage;
+
+/**
+ * The new passphrase form. Every field is a string.
+ */
+export const zRenewPassphraseBody = z.object({
+    csrf_token: z.string().max(255),
+    passphrase_reset_token: z.string().max(255),
+    passphrase: z.string().max(1024),
+    iterations: z.string().max(16).optional(),
+    key: z.string().max(4096).optional(),
+    public_key: z.string().max(4096).optional(),
+    private_key: z.string().max(4096).optional(),
+    hint: z.string().max(1024).optional(),
+    from: z.string().max(255).optional()
+});
+
+/**
+ * When `Accept` is exactly `application/json`: where to go next (the login page after a
+ * successful renewal, or the default redirection for an already logged-in browser).
+ *
+ */
+export const zRenewPassphraseResponse = zRedirectResponse;
+
+/**
+ * The form of the "forgot your passphrase" page. Every field is a string.
+ */
+export const zSendHintBody = z.object({
+    redirect: z.string().max(4096).optional()
+});
+
+/**
+ * The "hint sent, check your mailbox" page.
+ */
+export const zSendHintResponse = zHtmlPage;
+
+export const zCreateNotificationBody = zNotificationRequest;
+
+/**
+ * The notification is stored and its sending queued (or, for a stateful duplicate, nothing was stored).
+ */
+export const zCreateNotificationResponse = zNotificationDocument;

@@ -1,0 +1,105 @@
+// The long-lived services of a Hearth process: configuration, logger, database, mail delivery.
+// Created once at start, shared by the public app, the admin app, the CLI and the tests.
+import type { Kysely } from 'kysely';
+import type { HearthConfig } from './config/config.js';
+import { migrateToLatest } from './db/migrate.js';
+import { openDatabase, type HearthDb } from './db/database.js';
+import type { Database } from './db/schema.js';
+import type { DbExecutor } from './db/util.js';
+import type { Logger } from './log.js';
+import { enqueueMail, type MailMode } from './mail/outbox.js';
+import { renderMail } from './mail/templates.js';
+import { createMailTransport, type MailTransport } from './mail/transport.js';
+import { startMailWorker } from './mail/worker.js';
+import type { Worker } from './jobs/worker.js';
+import type { Instance } from './repositories/instances.js';
+import { getSettings } from './repositories/settings.js';
+
+export type MailTemplate = Parameters<typeof renderMail>[0];
+
+export interface SendMailInput {
+  instance: Instance;
+  template: MailTemplate;
+  values: Record<string, unknown>;
+  /** `noreply` (to the owner's email), `pending` (to the pending email), or an explicit address. */
+  to?: string;
+  mode?: MailMode;
+}
+
+export interface Services {
+  config: HearthConfig;
+  logger: Logger;
+  database: HearthDb;
+  db: Kysely<Database>;
+  /** The clock, in epoch milliseconds (tests may replace it). */
+  now(): number;
+  /** Renders a mail template and puts it in the durable outbox (in `tx` when given). */
+  sendMail(input: SendMailInput, tx?: DbExecutor): Promise<{ id: string } | null>;
+  /** Starts the background workers (mail delivery). */
+  startWorkers(): void;
+  /** Stops the workers (letting current jobs finish) and closes the database. */
+  close(): Promise<void>;
+}
+
+export async function createServices(
+  config: HearthConfig,
+  logger: Logger,
+  opts: { migrate?: boolean; /** PostgreSQL schema (tests isolate themselves with one). */ databaseSchema?: string } = {},
+): Promise<Services> {
+  const database = await openDatabase({
+    url: config.database.kind === 'postgres' ? config.database.url : undefined,
+    dataDir: config.dataDir,
+    schema: opts.databaseSchema,
+    onPoolError: (err) => logger.error({ err }, 'idle PostgreSQL connection error'),
+  });
+  if (opts.migrate !== false) {
+    const { applied } = await migrateToLatest(database);
+    if (applied.length) logger.info({ applied }, 'database migrated');
+  }
+  const transport: MailTransport = createMailTransport({ smtpUrl: config.mail.smtpUrl ?? undefined, from: config.mail.from, logger });
+  let mailWorker: Worker | null = null;
+
+  const services: Services = {
+    config,
+    logger,
+    database,
+    db: database.kysely,
+    now: () => Date.now(),
+    async sendMail(input, tx) {
+      const { instance } = input;
+      let to = input.to;
+      if (!to) {
+        const settings = await getSettings(tx ?? database.kysely, instance.id);
+        const doc = settings?.doc ?? {};
+        const key = input.mode === 'pending' ? 'pending_email' : 'email';
+        to = typeof doc[key] === 'string' ? (doc[key] as string) : undefined;
+      }
+      if (!to) {
+        logger.warn({ instance: instance.domain, template: input.template }, 'mail not sent: the instance has no email address');
+        return null;
+      }
+      const rendered = renderMail(input.template, input.values as never, { locale: instance.locale });
+      const mail = await enqueueMail(tx ?? database.kysely, {
+        instanceId: instance.id,
+        to,
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        template: input.template,
+        mode: input.mode ?? 'noreply',
+      });
+      mailWorker?.wake();
+      return { id: mail.id };
+    },
+    startWorkers() {
+      mailWorker ??= startMailWorker({ db: database, transport, logger });
+    },
+    async close() {
+      await mailWorker?.stop();
+      mailWorker = null;
+      transport.close();
+      await database.close();
+    },
+  };
+  return services;
+}

@@ -3,12 +3,16 @@
 //   contract bundle → contract lint → generated code up to date → typecheck → build → tests
 // The server tests run on the embedded SQLite and, when HEARTH_TEST_DATABASE_URL is set, on PostgreSQL too.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', FORCE_COLOR: process.env.FORCE_COLOR ?? '0' };
 const results = [];
+// The server records which (operation, status) pairs the tests produced; reported at the end.
+env.HEARTH_CONTRACT_COVERAGE_DIR = mkdtempSync(join(tmpdir(), 'hearth-contract-coverage-'));
 
 function stage(name, cmd, args) {
   console.log(`\n▶ ${name}`);
@@ -31,5 +35,6 @@ stage('generated code is up to date', process.execPath, [join(root, 'scripts', '
 stage('typecheck', 'pnpm', turbo('typecheck'));
 stage('build', 'pnpm', turbo('build'));
 stage('tests', 'pnpm', turbo('test', '--concurrency=1'));
+stage('contract coverage', process.execPath, [join(root, 'scripts', 'contract-coverage.mjs'), env.HEARTH_CONTRACT_COVERAGE_DIR]);
 console.log(`\n${results.join('\n')}`);
 console.log(process.env.HEARTH_TEST_DATABASE_URL ? 'databases: SQLite and PostgreSQL' : 'databases: SQLite (set HEARTH_TEST_DATABASE_URL to also run on PostgreSQL)');

@@ -27,8 +27,12 @@ export function coverageSnapshot() {
   return [...hits.values()];
 }
 
+let flushes = 0;
+
+/** Writes what was recorded so far to a new file of `dir` and starts over. */
 export function flushCoverage(dir: string) {
   if (hits.size === 0) return;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `coverage-${process.pid}-${Date.now()}.json`), JSON.stringify(coverageSnapshot()));
+  writeFileSync(join(dir, `coverage-${process.pid}-${Date.now()}-${flushes++}.json`), JSON.stringify(coverageSnapshot()));
+  hits.clear();
 }

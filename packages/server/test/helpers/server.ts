@@ -17,6 +17,7 @@ import { listMails } from '../../src/mail/outbox.js';
 import { signJwt, sessionSecretKey, type Audience } from '../../src/security/index.js';
 import { startHearth, type RunningHearth } from '../../src/server.js';
 import { loopbackFetch } from './http.js';
+import { flushCoverage } from '../../src/http/coverage.js';
 import { testDatabaseUrl, testEngines, type TestEngine } from './database.js';
 
 export { testEngines, type TestEngine };
@@ -137,6 +138,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
     async stop() {
       await hearth.stop();
+      if (process.env.HEARTH_CONTRACT_COVERAGE_DIR) flushCoverage(process.env.HEARTH_CONTRACT_COVERAGE_DIR);
       if (schema && testDatabaseUrl) {
         const pg = await import('pg');
         const c = new pg.default.Client({ connectionString: testDatabaseUrl });

@@ -136,7 +136,8 @@ export interface paths {
          *         `redirect_uri`, `scope`, `response_type=code`, `code_challenge` and `code_challenge_method`
          *         and posts to `POST /auth/authorize`.
          *
-         *     Every answer sets the `_csrf` cookie used by the consent form. The access code is a document of
+         *     Every HTML page (`200`) sets the `_csrf` cookie used by the consent form (an existing valid
+         *     `_csrf` cookie keeps its value, so several tabs work). The access code is a document of
          *     `io.cozy.oauth.access_codes` holding the client id, the scope and the PKCE challenge; it is
          *     exchanged once at `POST /auth/access_token`. The redirect carries the code twice, as
          *     `access_code` (read by the official clients) and as `code` (RFC 6749).
@@ -370,8 +371,9 @@ export interface paths {
          *     **Redirect rules** (shared by the login, two-factor and magic-link routes): a value without a
          *     scheme is read as `slug/path#fragment` for an installed app; the scheme must be `http` or
          *     `https`; the host must be the instance domain or an app subdomain of the instance. For the
-         *     instance domain itself the fragment is replaced by an empty one (the URL ends with `#`); app
-         *     URLs keep their fragment.
+         *     instance domain itself the fragment is replaced by `=` (the URL ends with `#=`, so that a
+         *     fragment of the original URL cannot survive the redirection); app URLs keep their fragment.
+         *     An empty `redirect` means the default redirection of the instance.
          */
         get: operations["getLoginPage"];
         put?: never;
@@ -806,9 +808,9 @@ export interface paths {
          *
          *     Checks, in this order:
          *     1. `Accept` must be `*\/*` or contain `application/json` (an empty `Accept` fails) → `400 bad_accept_header`;
-         *     2. `Content-Type` must start with `application/json` → `400 bad_content_type`;
-         *     3. the rate limit → `404`;
-         *     4. the body must be a JSON object → `400 invalid_client_metadata`;
+         *     2. `Content-Type` must be `application/json` → `400 bad_content_type`;
+         *     3. the body must be a JSON object whose fields have the types shown below → `400 invalid_client_metadata`;
+         *     4. the rate limit → `404`;
          *     5. `allow_login_scope: true` without a CLI token → `401`;
          *     6. `redirect_uris` (non-empty; each parses, is not on the instance domain, has no fragment) → `400 invalid_redirect_uri`;
          *     7. `client_name`, `software_id` non-empty, `notification_platform` known → `400 invalid_client_metadata`;
@@ -871,13 +873,13 @@ export interface paths {
          *     and the attestation challenge); over it the answer is `404 Not found`, as in the reference
          *     implementation.
          *
-         *     Checks, in this order: `Accept` (`400 bad_accept_header`); `Content-Type` must start with
-         *     `application/json` (`400 bad_content_type`); the client exists (`404 Client not found`); the
-         *     registration token (`401 invalid_token`); the rate limit (`404 Not found`); the body is a JSON
-         *     object (`400 invalid_client_metadata`; the reference implementation answers `500` for invalid
-         *     JSON, which is bad input); `client_id` equals the path id (`400 invalid_client_id`); the same
-         *     field validation as `POST /auth/register`; `client_secret` (`400 invalid_client_secret`).
-         *     A concurrent update answers `409`.
+         *     Checks, in this order: `Accept` (`400 bad_accept_header`); `Content-Type` must be
+         *     `application/json` (`400 bad_content_type`); the body is a JSON object whose fields have the
+         *     types shown below (`400 invalid_client_metadata`; the reference implementation answers `500`
+         *     for invalid JSON, which is bad input); the client exists (`404 Client not found`); the
+         *     registration token (`401 invalid_token`); the rate limit (`404 Not found`); `client_id` equals
+         *     the path id (`400 invalid_client_id`); the same field validation as `POST /auth/register`;
+         *     `client_secret` (`400 invalid_client_secret`). A concurrent update answers `409`.
          */
         put: operations["updateOAuthClientRegistration"];
         post?: never;
@@ -933,9 +935,9 @@ export interface paths {
          *     the owner (template `two_factor`, mode noreply) and the answer is `403` with the new
          *     `two_factor_token`: every failed attempt mails a new code.
          *
-         *     Order of checks: maximal token → `201`; otherwise body readable and passphrase correct (else
-         *     `401`, including for a malformed body); then, with two-factor authentication, a valid pair
-         *     (else `403`).
+         *     Order of checks: maximal token → `201`; otherwise passphrase correct (else `401`); then, with
+         *     two-factor authentication, a valid pair (else `403`). A body that is not JSON, or whose fields
+         *     are not strings, answers `400` (the reference implementation answers `401 Not authorized`).
          *
          *     **Rate limit**: none (neither wrong passphrases nor wrong passcodes are counted).
          */
@@ -1013,7 +1015,7 @@ export interface paths {
          *       `200 {"redirect"}`;
          *     - otherwise a new session: long-run when the **query string** says `long-run-session=true`
          *       (the field is not read from the form), short-run when the redirect is the OAuth authorize
-         *       page, normal otherwise; a login-history entry is recorded (tagged `2FA`). With
+         *       page, normal otherwise; a login-history entry is recorded (tagged `two_factor`). With
          *       `two-factor-generate-trusted-device-token=true`, a trusted-device token is generated.
          *
          *     Success answers: `200 {"redirect", "two_factor_trusted_device_token"?}` when `Accept` is
@@ -1124,10 +1126,16 @@ export interface paths {
          *          the instance's `oidc_id`, its FranceConnect id or its domain (`allow_oauth_token` is not
          *          required for this proof); otherwise `invalid code`;
          *        - `id_token`: needs `id_token_jwk_url` and `allow_oauth_token: true` in the context's OIDC
-         *          configuration; the token's signature is **verified** against that JWKS (issuer, expiry)
-         *          and its `sub` must be the instance's `oidc_id`;
+         *          configuration; the token's signature is **verified** against that JWKS (fetched and
+         *          cached by Hearth), its `exp` / `nbf` are checked, and its `sub` must be the instance's
+         *          `oidc_id`;
          *        - `oidc_token`: needs `userinfo_url`, the instance mapping and `allow_oauth_token: true`;
-         *          the provider's userinfo for that token is **fetched** and must map to this instance;
+         *          the provider's userinfo for that token is **fetched** (`GET userinfo_url` with the token
+         *          as bearer) and must map to this instance: `userinfo_instance_prefix` + the value of the
+         *          `userinfo_instance_field` claim + `userinfo_instance_suffix` must be the instance domain
+         *          (with `allow_custom_instance`, the userinfo `sub` must be the instance's `oidc_id`);
+         *        - without any of the three, the `oidc_token` rules apply (an enabled endpoint then answers
+         *          `the oidc_token is invalid`);
          *        - a context without the needed configuration answers `this endpoint is not enabled`.
          *        The reference implementation discards the result of the `id_token` / `oidc_token` checks (a
          *        variable-shadowing bug, so any token passes once the endpoint is enabled); Hearth performs
@@ -1203,17 +1211,18 @@ export interface paths {
          *     (webapp, konnector, OAuth access or CLI token).
          *
          *     **What it does**: stores the raw request body as the avatar of the instance, with the request
-         *     `Content-Type` as its type, replacing any previous avatar, and bumps the version of the common
-         *     settings. The avatar is then served by `GET /public/avatar`. Sends no mail.
+         *     `Content-Type` as its type, replacing any previous avatar. Sends no mail.
          *
          *     **Rate limit**: none.
          *
-         *     - The body is the image itself (no JSON, no multipart). Any `Content-Type` is stored as is; the
-         *       usual ones are `image/png`, `image/jpeg`, `image/gif`, `image/webp` and
-         *       `application/octet-stream`.
-         *     - A body above 20 000 000 bytes answers `413` "Avatar is too big". Hearth checks the
-         *       `Content-Length` before reading and also counts the bytes of a body sent without one (the
-         *       reference implementation only checks `Content-Length`).
+         *     - The body is the image itself (no JSON, no multipart). The `Content-Type` must be an `image/*`
+         *       type or `application/octet-stream` (another one, or an empty body, answers `400`); it is
+         *       stored as is (`image/png`, `image/jpeg`, `image/gif`, `image/webp`…).
+         *     - A body above 20 000 000 bytes answers `413`. Hearth checks the `Content-Length` before
+         *       reading and also counts the bytes of a body sent without one (the reference implementation
+         *       only checks `Content-Length`).
+         *     - Unlike the reference implementation, Hearth does not serve the avatar publicly (there is no
+         *       `GET /public/avatar`) and has no common-settings service to notify.
          */
         put: operations["uploadAvatar"];
         post?: never;
@@ -1222,9 +1231,8 @@ export interface paths {
          * @description **Who may call it**: a token with the `PUT` verb on the whole `io.cozy.settings` doctype (the
          *     same permission as the upload: the reference checks `PUT`, not `DELETE`).
          *
-         *     **What it does**: deletes the avatar of the instance and bumps the version of the common
-         *     settings, so that `GET /public/avatar` serves the default avatar again. Deleting an avatar that
-         *     does not exist also answers `204`. Sends no mail.
+         *     **What it does**: deletes the avatar of the instance. Deleting an avatar that does not exist
+         *     also answers `204`. Sends no mail.
          *
          *     **Rate limit**: none.
          */
@@ -1286,10 +1294,12 @@ export interface paths {
          *     **Rate limit**: none.
          *
          *     - Pagination: `page[limit]` (default 100, at most 1000) and `page[cursor]` (the opaque cursor
-         *       of the previous page). A `page[limit]` that is missing, not a number or out of range is read
-         *       as 100, as in the reference implementation.
-         *     - `links.next` is present only when the page is full; `links` is `{}` otherwise. It carries
-         *       `page[limit]` only when the limit is not 100.
+         *       of the previous page). A `page[limit]` that is missing or out of range (below 1, above 1000)
+         *       is read as 100, as in the reference implementation; one that is not an integer answers `400`.
+         *     - Clients are listed in a stable order (by id); a page never repeats a client of an earlier
+         *       page.
+         *     - `links.next` is present only when the page is full and more clients follow; `links` is `{}`
+         *       otherwise. It carries `page[limit]` only when the limit is not 100.
          *     - Real clients send the brackets unescaped (`?page[limit]=100&page[cursor]=…`); both forms are
          *       accepted.
          */
@@ -1415,9 +1425,11 @@ export interface paths {
          *     (missing, malformed, expired) answers `403` here, not `400`/`401`.
          *
          *     **What it does**: returns the configuration of the context of the instance (the server
-         *     configuration `contexts.<context>`), with the logos of the instance sponsors merged into
-         *     `logos.home`, plus `manager_url` when the context has a manager and `antivirus` (the antivirus
-         *     configuration of the context). Changes nothing, sends no mail.
+         *     configuration `contexts.<context>`, else `contexts.default`), with the logos of the instance
+         *     sponsors merged into `logos.home` (for each sponsor context with `logos.home`, its lists are
+         *     appended to the lists of the same key), plus `manager_url` when the context has a manager and
+         *     `antivirus` (the antivirus configuration of the context, `{"enabled": false}` when none).
+         *     Changes nothing, sends no mail.
          *
          *     **Rate limit**: none.
          */
@@ -1443,7 +1455,8 @@ export interface paths {
          *     - a token whose permissions allow `GET` on `io.cozy.settings` (the whole type, or the id
          *       `io.cozy.settings.disk-usage`);
          *     - a webapp token together with the session cookie of the logged-in owner (the cozy-bar calls
-         *       this route from every app, whatever its permissions);
+         *       this route from every app, whatever its permissions); when the token names a session, it
+         *       must be the session of the cookie;
          *     - a token with a `POST` permission on `io.cozy.files` (for example a share-by-link with write
          *       access, so that an upload page can show the free space).
          *
@@ -1490,10 +1503,10 @@ export interface paths {
          *     Checks, in this order:
          *     1. the context has a `signup_url` (the address is managed by an external service) → `403`
          *        JSON:API `email is managed externally`;
-         *     2. a missing or wrong `passphrase` → `400` JSON:API `Invalid passphrase`;
-         *     3. a missing or malformed `email` → `422` JSON:API with `source.parameter: "email"`.
+         *     2. a wrong `passphrase` → `400` JSON:API `Invalid passphrase`;
+         *     3. a malformed `email` → `422` JSON:API with `source.parameter: "email"`.
          *
-         *     A body that is not valid JSON → `400` JSON:API.
+         *     A body that is not valid JSON, or that lacks `passphrase` or `email` → `400` JSON:API.
          *
          *     Differs from the reference implementation, which answers `500` for a wrong or missing
          *     passphrase (its checker error is not mapped) and does not validate the address: a bad input
@@ -1607,9 +1620,13 @@ export interface paths {
          *
          *     - `has_blocking_subscription` comes from the manager's field of the same name;
          *       `blocking_subscription.vendor` from its `blocking_subscription_vendor`, and is present only
-         *       when the subscription is blocking.
-         *     - When no manager is configured for the context, the manager cannot be reached, answers an
-         *       error, or reports a blocking subscription without a vendor, the route answers `502`.
+         *       when the subscription is blocking. The call carries the cloudery token when the manager is
+         *       the cloudery API's origin, and times out after 5 s.
+         *     - When no manager is configured for the context, or the instance has no `uuid` (the manager
+         *       does not know it), nothing can tie the instance: `has_blocking_subscription` is `false` and
+         *       no call is made.
+         *     - When the manager cannot be reached, answers an error, or reports a blocking subscription
+         *       without a vendor, the route answers `502`.
          *
          *     `links.self` is `/settings/external-ties`. This differs from the reference implementation,
          *     which copies `/settings/capabilities` there by mistake; it also answers `500` instead of `502`
@@ -1640,12 +1657,18 @@ export interface paths {
          *     **What it does**: computes the feature flags of the instance. For each flag the first source
          *     that defines it wins (values are never merged), in this order:
          *     1. the flags set on the instance (`io.cozy.settings.flags.instance`);
-         *     2. the manager, `GET <manager>/api/v1/features?sets=<feature sets>&context=<context>` (only when
-         *        the instance has feature sets; cached 12 hours) (`.flags.manager`);
+         *     2. the manager, `GET <manager>/api/v1/features?sets=<feature sets>&context=<context>`, field
+         *        `flags` (only when the instance has feature sets and the context a manager; cached 12 hours
+         *        per manager, context and sets; a failing manager is skipped, not cached, and the route still
+         *        answers `200`) (`.flags.manager`, whose attributes also carry `sets`);
          *     3. the context configuration `contexts.<context>.features` (`.flags.config`);
-         *     4. the ratios set on the context, lists of `{ratio, value}` where the instance is bucketed by
-         *        a hash of its id and the flag name (`.flags.context`);
-         *     5. the defaults (`.flags.default`).
+         *     4. the ratios set on the context, lists of `{ratio, value}`: the server configuration
+         *        `feature_flags.contexts.<context>` and the stored source of the context (which wins flag by
+         *        flag). The instance is bucketed by `crc32("<instance id>:<flag>") / 2^32`: the first rule
+         *        whose cumulated ratio is above that number gives the value; past every rule, the flag is not
+         *        set by this source (`.flags.context`);
+         *     5. the defaults: the stored default source, over `feature_flags.default` of the server
+         *        configuration resolved for the instance like the ratios (`.flags.default`).
          *
          *     With `include` (any non-empty value), the document also lists each source in `included`.
          *     Changes nothing, sends no mail.
@@ -1750,8 +1773,12 @@ export interface paths {
          *     `oidc_logout_url` (when the context's OIDC configuration has one), `context`, `sponsorships`
          *     (when not empty), `default_redirection` (the default of the context, `home/` when none, when it
          *     is missing or starts with `http`) and `legal_notice_url` (when the cloudery gives one).
+         *     `public_name` falls back to the first label of the domain when the document has none.
          *     `meta.rev` is the revision of the settings document, to send back on `PUT`. Changes nothing,
          *     sends no mail.
+         *
+         *     Hearth does not ask the cloudery for `legal_notice_url` (the reference implementation does, on
+         *     every call); the attribute is never sent.
          *
          *     **Rate limit**: none.
          *
@@ -1775,18 +1802,26 @@ export interface paths {
          *       values (also `phone` and `recovery_email` when the context has a signup service). With a CLI
          *       token, `context`, `uuid`, `oidc_id`, `tos`, `tos_latest` and `auth_mode` update the instance.
          *
-         *     A changed `email` or `public_name` is pushed to the cloudery (best effort). Sends no mail.
+         *     The values computed from the instance (`password_defined`, `org_domain`, `org_id`,
+         *     `oidc_logout_url`, `legal_notice_url`) and a boolean `auto_update` are dropped, so that sending
+         *     back what `GET` gave, unchanged, changes nothing.
+         *
+         *     A changed `email` or `public_name` is pushed to the manager in the background (best effort:
+         *     `PUT <manager>/api/v1/instances/<uuid>` with `{email, public_name, locale, url}`, when the
+         *     context has a manager and the instance a `uuid`). Sends no mail.
          *
          *     **Rate limit**: none.
          *
          *     Concurrency: the settings document is only written when it differs from the stored one, with
          *     the revision of `meta.rev`. A stale revision → `409` JSON:API (`conflict`,
          *     `Document update conflict.`). When nothing changes, no revision is checked and the answer
-         *     echoes the revision that was sent (the stored one when none was sent).
+         *     echoes the revision that was sent (the stored one when none was sent, or when the one sent is
+         *     not a revision).
          *
          *     Errors `400` JSON:API: a body that is not valid JSON, or without `data` or `data.attributes`
          *     (`JSON input is malformed or is missing a required attribute`); no `meta.rev` while something
-         *     changes (`rev is missing`).
+         *     changes (`rev is missing`); with a CLI token, an unknown `auth_mode`
+         *     (`Unknown authentication mode`) or a protected key that is not a string.
          *
          *     The body is accepted as `application/vnd.api+json` and as `application/json` (the public docs
          *     show the latter). The answer is a JSON:API document; unlike `GET`, it has no `password_defined`,
@@ -1828,8 +1863,8 @@ export interface paths {
          *
          *     **Rate limit**: none.
          *
-         *     An unknown mode → `400` JSON:API `Unknown authentication mode`; a body that is not valid JSON →
-         *     `400` JSON:API.
+         *     An unknown mode (the body does not match the schema) or a body that is not valid JSON → `400`
+         *     JSON:API.
          *
          *     The reference implementation answers the wrong-code `422` with an empty body; Hearth sends a
          *     JSON:API error, so that clients can show the reason.
@@ -1862,8 +1897,10 @@ export interface paths {
          *
          *     **Rate limit**: none.
          *
-         *     The call to the cloudery fails (unreachable, or an error status) → `502` JSON:API. Differs from
-         *     the reference implementation, which answers `500`: the failure is the upstream service's.
+         *     The cloudery is `clouderies.<context>` of the server configuration (else `clouderies.default`).
+         *     No cloudery is configured, the instance has no `uuid`, or the call fails (unreachable, no answer
+         *     within 5 s, or an error status) → `502` JSON:API. Differs from the reference implementation,
+         *     which answers `500`: the failure is the upstream service's.
          */
         post: operations["requestInstanceDeletion"];
         delete?: never;
@@ -1885,8 +1922,9 @@ export interface paths {
          * Publish a request to delete the instance on the message broker
          * @description **Who may call it**: only the webapp token of the **settings** app; any other token → `403`.
          *
-         *     **What it does**: publishes a deletion request to RabbitMQ, on the exchange `auth` with the
-         *     routing key `user.deletion.requested` and the JSON message
+         *     **What it does**: publishes a deletion request to RabbitMQ (`HEARTH_AMQP_URL`), on the durable
+         *     topic exchange `auth` with the routing key `user.deletion.requested`, as a persistent message
+         *     confirmed by the broker, with the JSON body
          *     `{"workplaceFqdn": "<domain>", "reason": "user_request", "requestedBy": "cozy-stack",
          *     "requestedAt": <Unix time in milliseconds>}` (the values the consumers expect). The consumer
          *     deletes the instance. Changes nothing locally and sends no mail. Takes no body (any body is
@@ -1944,12 +1982,21 @@ export interface paths {
          * @description **Who may call it**: an **OAuth access token** or a **CLI token**, whatever its permissions (the
          *     flagship app signs for the owner); any other token → `403`.
          *
-         *     **What it does**: when the instance has a `tos_latest`, marks it as signed: with a manager
-         *     (cloudery), by calling its terms-of-service URL with `PUT` and the form `version=<tos_latest up
-         *     to its first "-">`; without one, by setting `tos` to `tos_latest` on the instance. Without a
-         *     `tos_latest`, does nothing. Sends no mail. Takes no body (any body is ignored).
+         *     **What it does**: when the instance has a `tos_latest`, marks it as signed:
+         *     - when the context has a manager (cloudery) and the instance a `uuid`, tells the manager first:
+         *       `PUT <manager>/api/v1/instances/<uuid>/tos` with the form `version=<tos_latest up to its first
+         *       "-">` (and the cloudery token when the manager is the cloudery API's origin);
+         *     - then sets `tos` to `tos_latest` on the instance, so that the warning of `GET /settings/warnings`
+         *       goes away at once.
+         *
+         *     Without a `tos_latest`, does nothing. Sends no mail. Takes no body (any body is ignored).
          *
          *     **Rate limit**: none.
+         *
+         *     The manager call fails (unreachable, no answer within 5 s, or an error status) → `502` JSON:API,
+         *     and nothing is recorded. Differs from the reference implementation, which leaves `tos` to the
+         *     manager (it updates the instance later through the admin API) and answers `500` when the call
+         *     fails.
          */
         put: operations["signTos"];
         post?: never;
@@ -1973,7 +2020,7 @@ export interface paths {
          *
          *     **What it does**: marks the onboarding of the instance as finished (`onboarding_finished`
          *     becomes `true`, once) and redirects (`303`) to the onboarded redirection of the context (its
-         *     `onboarded_redirection`, else the default redirection). A mobile browser (by its User-Agent) is
+         *     `onboarded_redirection`, else the home app). A mobile browser (by its User-Agent) is
          *     sent to `/settings/install_flagship_app` instead. Sends no mail.
          *
          *     **Rate limit**: none.
@@ -2073,7 +2120,8 @@ export interface paths {
          *     **Rate limit**: none.
          *
          *     Checks, in this order:
-         *     1. `register_token` is not hexadecimal → `400` JSON:API (the detail is the decoding error);
+         *     1. `register_token` is not 32 lowercase hexadecimal characters → `400` JSON:API (body
+         *        validation; the detail names the field);
          *     2. `iterations` is neither 0 nor between 50 000 and 5 000 000 → `422` JSON:API with
          *        `source.parameter: "KdfIterations"`;
          *     3. `passphrase` is empty → `400` `Missing new passphrase`;
@@ -2117,8 +2165,8 @@ export interface paths {
          *
          *     **Rate limit**: none (failed checks are not counted).
          *
-         *     A right passphrase → `204`; a wrong or missing one → `403` JSON:API `Invalid passphrase`. A body
-         *     that is not valid JSON → `400` JSON:API.
+         *     A right passphrase → `204`; a wrong one → `403` JSON:API `Invalid passphrase`. A body that is
+         *     not valid JSON or has no `passphrase` → `400` JSON:API.
          */
         post: operations["checkPassphrase"];
         delete?: never;
@@ -2156,7 +2204,8 @@ export interface paths {
          *     **Rate limit**: none.
          *
          *     Checks, in this order:
-         *     1. `register_token` is not hexadecimal → `400` JSON:API;
+         *     1. `register_token` is not 32 lowercase hexadecimal characters → `400` JSON:API (body
+         *        validation);
          *     2. `iterations` not between 50 000 and 5 000 000 (`0` is rejected here) → `422` JSON:API
          *        `KdfIterations`;
          *     3. the OAuth client does not exist → `400` `{"error": "the client must be registered"}` (the
@@ -2188,11 +2237,13 @@ export interface paths {
          *     accepted.
          *
          *     **What it does**: redirects (`301`) to the premium offers page of the manager (cloudery) of the
-         *     instance context, for this instance. Changes nothing, sends no mail.
+         *     instance context, for this instance: `<manager>/cozy/instances/<uuid>/premium`. Changes nothing,
+         *     sends no mail.
          *
          *     **Rate limit**: none.
          *
-         *     - No manager configured for the context → `404`.
+         *     - No manager configured for the context, or an instance the manager does not know (no
+         *       `uuid`) → `404`.
          *     - The configured manager URL cannot be built into a valid address (a configuration error of the
          *       context) → `400`, as the reference implementation answers.
          */
@@ -2273,8 +2324,9 @@ export interface paths {
         put?: never;
         /**
          * Record that an OAuth client has just synchronized
-         * @description **Who may call it**: an OAuth client with its own access token (a JWT of audience `access`
-         *     whose subject is the id of an existing client); no permission is required.
+         * @description **Who may call it**: an OAuth client with its own access token. As in the reference
+         *     implementation, any valid JWT of the instance whose subject (`sub`) is the id of an existing
+         *     client is accepted (whatever its audience); no permission is required.
          *
          *     **What it does**: sets the `synchronized_at` of that client to now (shown by the settings app
          *     in the list of connected devices). The request has no body. Sends no mail.
@@ -2282,8 +2334,8 @@ export interface paths {
          *     **Rate limit**: none.
          *
          *     - Every token failure answers `400` "Invalid JWT token" (or "Expired token"): a missing token,
-         *       a token that does not verify, another audience, or a client that no longer exists. There is
-         *       no `401` on this route.
+         *       a token that does not verify, a token without a subject, or a subject that is not an
+         *       existing client. There is no `401` on this route.
          */
         post: operations["markClientSynchronized"];
         delete?: never;
@@ -2332,9 +2384,7 @@ export interface paths {
         /**
          * List the warnings about the instance
          * @description **Who may call it**: any valid token of the instance (webapp, konnector, OAuth access or CLI
-         *     token) or the onboarding register token; no permission is required. On a moved instance the
-         *     token check fails with the "moved" error, which this route tolerates (it then lists the moved
-         *     warning).
+         *     token) or the onboarding register token; no permission is required.
          *
          *     **What it does**: lists what the owner must act on, as JSON:API errors. Changes nothing, sends
          *     no mail.
@@ -2344,10 +2394,15 @@ export interface paths {
          *     - No warning → `404` with the literal body `{"errors": []}`.
          *     - Otherwise the status is the status of the first warning. The warnings are listed in this
          *       order:
-         *       1. the instance has been moved → `410`, code `moved`, `links.related` = the new address
-         *          (when known);
-         *       2. new terms of service are not signed yet and their deadline has come → `402`, code
-         *          `tos-updated`, `links.self` = the terms page of the manager.
+         *       1. the instance has been moved (the settings document has a `moved_to`) → `410`, code
+         *          `moved`, `links.related` = the new address (`https://<moved_to>` when it is a bare
+         *          domain);
+         *       2. new terms of service are not signed yet → `402`, code `tos-updated`, `links.self` = the
+         *          terms page of the manager (`<manager>/cozy/tos?domain=<domain>`), absent when the context
+         *          has no manager. The terms are "not signed" when `tos_latest` is set and its version part
+         *          (before the first `-`) differs from that of `tos`. When `tos_latest` carries a date
+         *          (`<version>-YYYYMMDD`), the warning shows only from 15 days before that date; without a
+         *          date, at once.
          */
         get: operations["getWarnings"];
         put?: never;
@@ -2389,19 +2444,21 @@ export interface components {
         /**
          * @description The token request of `POST /auth/access_token`, sent as a form (every field is a string). The
          *     fields `code` and `code_verifier` go with the `authorization_code` grant, `refresh_token` with
-         *     the `refresh_token` grant.
+         *     the `refresh_token` grant. `grant_type`, `client_id` and `client_secret` are required: the
+         *     server checks them itself, in order, and answers the exact messages of the token endpoint
+         *     (`the <field> parameter is mandatory`), so the schema leaves every field optional.
          */
         AccessTokenRequest: {
             /**
-             * @description The id of the registered OAuth client.
+             * @description The id of the registered OAuth client (unknown → `the client must be registered`).
              * @example 7d5b7a1c9e2f4a3b8c6d0e1f2a3b4c5d
              */
-            client_id: string;
+            client_id?: string;
             /**
              * @description The secret of the client (32 characters, unpadded base64url).
              * @example vJ3kT9xQ2mZ8rW5nB7cH1fL4pS6dG0aE
              */
-            client_secret: string;
+            client_secret?: string;
             /**
              * @description The access code received on the redirect URI (`access_code` or `code`, the same value); single use. Required by the `authorization_code` grant.
              * @example 3f8a6c2e9b1d4f7a8e5c0b2d6a9f1e4c
@@ -2413,11 +2470,10 @@ export interface components {
              */
             code_verifier?: string;
             /**
-             * @description The grant. Any other value answers `400 {"error":"invalid grant type"}`.
+             * @description The grant, `authorization_code` or `refresh_token`. Any other value answers `400 {"error":"invalid grant type"}`.
              * @example authorization_code
-             * @enum {string}
              */
-            grant_type: "authorization_code" | "refresh_token";
+            grant_type?: string;
             /**
              * @description The refresh token of the client. Required by the `refresh_token` grant.
              * @example eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJhdWQiOlsicmVmcmVzaCJdLCJpYXQiOjE3MTgwMDAwMDAsImlzcyI6ImFsaWNlLmxvY2FsaG9zdDo4MDgwIiwic3ViIjoiN2Q1YjdhMWM5ZTJmNGEzYjhjNmQwZTFmMmEzYjRjNWQiLCJzY29wZSI6IioifQ.Umd2iCLuYk1I_OFexcp5y9YCy39MIVelFlVpkfIu-Me173sY0f9BxZNw77CFhlHUSpNsEbexRMSP4E3zxqPo2g
@@ -2727,11 +2783,13 @@ export interface components {
          */
         ClientsUsage: {
             /**
+             * Format: int32
              * @description The number of clients with both a `client_kind` and a `client_name` (counted up to 100).
              * @example 3
              */
             count: number;
             /**
+             * Format: int64
              * @description The maximum number of connected clients; absent when the flag is missing or negative.
              * @example 3
              */
@@ -2841,6 +2899,7 @@ export interface components {
         /** @description The `meta` object of a JSON:API list, with the number of items in `data`. */
         CountMeta: {
             /**
+             * Format: int32
              * @description The number of resources in this page of the list.
              * @example 2
              */
@@ -2919,8 +2978,8 @@ export interface components {
          */
         EmailUpdateRequest: {
             /**
-             * Format: email
-             * @description The new email address; Hearth checks that it is a well-formed address.
+             * @description The new email address. Hearth checks that it is a well-formed address (`local@domain`, no
+             *     spaces) after the passphrase, and answers `422` (`source.parameter: "email"`) otherwise.
              * @example alice.martin@example.net
              */
             email: string;
@@ -3160,6 +3219,7 @@ export interface components {
                  */
                 doctypeVersion?: string;
                 /**
+                 * Format: int32
                  * @description The version of the metadata format.
                  * @example 1
                  */
@@ -3525,10 +3585,10 @@ export interface components {
         /** @description The browser login form (every field is a string). */
         LoginForm: {
             /**
-             * @description Must be equal to the `_csrf` cookie.
+             * @description Must be equal to the `_csrf` cookie. Required; a missing field answers `400` `missing csrf token in the form parameter` (checked by the server, hence optional in the schema).
              * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
              */
-            csrf_token: string;
+            csrf_token?: string;
             /**
              * @description A code created by the cloudery after it verified the owner's email; skips the second factor when valid.
              * @example MgA1hwmvu9wdC02J4GTBZAsPca4VyHBc
@@ -3584,10 +3644,10 @@ export interface components {
         /** @description The form that asks for a magic link (every field is a string). */
         MagicLinkForm: {
             /**
-             * @description Must be equal to the `_csrf` cookie.
+             * @description Must be equal to the `_csrf` cookie. Required; a missing field answers `400` `missing csrf token in the form parameter` (checked by the server, hence optional in the schema).
              * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
              */
-            csrf_token: string;
+            csrf_token?: string;
             /**
              * @description Where the link should lead after the login; carried in the mailed link and checked when the link is opened.
              * @example http://drive.alice.localhost:8080/
@@ -3597,10 +3657,10 @@ export interface components {
         /** @description The passphrase step of a magic-link login on an instance with two-factor authentication (every field is a string). */
         MagicLinkTwoFactorForm: {
             /**
-             * @description Must be equal to the `_csrf` cookie.
+             * @description Must be equal to the `_csrf` cookie. Required; a missing field answers `400` `missing csrf token in the form parameter` (checked by the server, hence optional in the schema).
              * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
              */
-            csrf_token: string;
+            csrf_token?: string;
             /**
              * @description The code of the magic link.
              * @example 7Xi1ZJYSPXNkHePxGUYPZmFbTqA1RQTx
@@ -3865,6 +3925,7 @@ export interface components {
              */
             client_secret: string;
             /**
+             * Format: int64
              * @description Always `0` (the secret never expires).
              * @example 0
              * @enum {integer}
@@ -3899,6 +3960,7 @@ export interface components {
                  */
                 doctypeVersion?: string;
                 /**
+                 * Format: int32
                  * @description The version of the metadata format.
                  * @example 1
                  */
@@ -4010,7 +4072,10 @@ export interface components {
         /**
          * @description The metadata a client sends to register (RFC 7591). Unknown keys are accepted and ignored.
          *     `client_id`, `client_secret`, `grant_types`, `response_types` and the other server-controlled
-         *     fields are ignored if sent.
+         *     fields are ignored if sent. `redirect_uris`, `client_name` and `software_id` are required; they
+         *     are checked by the server in the order of the registration errors (a missing or empty one is
+         *     `invalid_redirect_uri` / `invalid_client_metadata` with an `error_description`), so the schema
+         *     leaves them optional.
          */
         OAuthClientRegistration: {
             /**
@@ -4024,10 +4089,10 @@ export interface components {
              */
             client_kind?: string;
             /**
-             * @description The name shown to the owner (a `-N` suffix is added when the name is taken). Required, non-empty.
+             * @description The name shown to the owner (a `-N` suffix is added when the name is taken). Required, non-empty (otherwise `invalid_client_metadata`).
              * @example Cozy Flagship (Pixel 8)
              */
-            client_name: string;
+            client_name?: string;
             /**
              * @description The home page of the client.
              * @example https://cozy.io/
@@ -4061,15 +4126,17 @@ export interface components {
             policy_uri?: string;
             /**
              * @description The redirection URIs (at least one). Each must parse as a URI, must not have the instance
-             *     domain as host and must not have a fragment, otherwise `invalid_redirect_uri`.
+             *     domain as host and must not have a fragment, otherwise `invalid_redirect_uri`. Required and
+             *     non-empty (otherwise `invalid_redirect_uri`).
              */
-            redirect_uris: string[];
+            redirect_uris?: string[];
             /**
              * @description The id of the software. Required, non-empty. `registry://<slug>` links the client to that
              *     webapp of the instance registries (`registry://store` and `registry://settings` are refused).
+             *     Required, non-empty (otherwise `invalid_client_metadata`).
              * @example io.cozy.flagship.mobile
              */
-            software_id: string;
+            software_id?: string;
             /**
              * @description The version of the software.
              * @example 1.1.30
@@ -4115,6 +4182,7 @@ export interface components {
                  */
                 client_os?: string;
                 /**
+                 * Format: int64
                  * @description Always `0` (the secret never expires).
                  * @example 0
                  * @enum {integer}
@@ -4149,6 +4217,7 @@ export interface components {
                      */
                     doctypeVersion?: string;
                     /**
+                     * Format: int32
                      * @description The version of the metadata format.
                      * @example 1
                      */
@@ -4262,7 +4331,10 @@ export interface components {
          *     is cleared (`pending`, `notification_*`, `synchronized_at`…). Unknown keys are accepted and
          *     ignored: the official client sends stray camelCase keys (`clientSecret`,
          *     `registrationAccessToken`, `certificationConfig`, `shouldRequireFlagshipPermissions`…), listed
-         *     below so that they can be described.
+         *     below so that they can be described. `client_id`, `redirect_uris`, `client_name` and
+         *     `software_id` are required; the server checks them in the order of the update errors
+         *     (`invalid_client_id`, `invalid_redirect_uri`, `invalid_client_metadata`), so the schema leaves
+         *     them optional.
          */
         OAuthClientUpdate: {
             /**
@@ -4297,17 +4369,17 @@ export interface components {
              * @description Must repeat the client id of the path, otherwise `400 invalid_client_id`.
              * @example 64ce5cb0bd4c4d39a3bd7c6b7ad0f3ab
              */
-            client_id: string;
+            client_id?: string;
             /**
              * @description The kind of client.
              * @example mobile
              */
             client_kind?: string;
             /**
-             * @description The name of the client; a new name goes through the `-N` unicity suffix again.
+             * @description The name of the client (non-empty); a new name goes through the `-N` unicity suffix again.
              * @example Cozy Flagship (Pixel 8)
              */
-            client_name: string;
+            client_name?: string;
             /**
              * @description The operating system of the client.
              * @example Android
@@ -4320,6 +4392,7 @@ export interface components {
              */
             client_secret?: string;
             /**
+             * Format: int64
              * @description Ignored (always `0`).
              * @example 0
              */
@@ -4335,6 +4408,7 @@ export interface components {
              */
             clientSecret?: string;
             /**
+             * Format: int64
              * @description Stray camelCase key sent by cozy-client; ignored.
              * @example 0
              */
@@ -4391,8 +4465,8 @@ export interface components {
              * @example https://cozy.io/en/privacy/
              */
             policy_uri?: string;
-            /** @description The redirection URIs, validated as in `POST /auth/register`. */
-            redirect_uris: string[];
+            /** @description The redirection URIs, validated as in `POST /auth/register` (non-empty). */
+            redirect_uris?: string[];
             /**
              * @description Ignored.
              * @example eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJhdWQiOlsicmVnaXN0cmF0aW9uIl0sImlhdCI6MTczNTY4OTYwMCwiaXNzIjoiYWxpY2UubG9jYWxob3N0OjgwODAiLCJzdWIiOiI2NGNlNWNiMGJkNGM0ZDM5YTNiZDdjNmI3YWQwZjNhYiJ9.lIaNVPBwjpCRfVbCYATlwlu6mQhTh-EEz6GIlOHAiLpPBPVidAoYn4pjKY2a3PuzWLQhWKiic5Jj5WznoFYD6A
@@ -4411,10 +4485,10 @@ export interface components {
              */
             shouldRequireFlagshipPermissions?: boolean;
             /**
-             * @description The id of the software, validated as in `POST /auth/register`.
+             * @description The id of the software, validated as in `POST /auth/register` (non-empty).
              * @example io.cozy.flagship.mobile
              */
-            software_id: string;
+            software_id?: string;
             /**
              * @description The version of the software.
              * @example 1.1.31
@@ -4516,10 +4590,13 @@ export interface components {
              */
             hint?: string;
             /**
-             * @description The PBKDF2 iterations used on the client side, between 50 000 and 5 000 000 (`0` is rejected on this route).
+             * Format: int32
+             * @description The PBKDF2 iterations used on the client side, between 50 000 and 5 000 000 (`0`, or no value,
+             *     is rejected on this route). The server checks the range itself and answers `422`
+             *     (`source.parameter: "KdfIterations"`) outside it.
              * @example 650000
              */
-            iterations: number;
+            iterations?: number;
             /**
              * @description The bitwarden encryption key, encrypted with the master key.
              * @example 0.v/4nFXbpn72GR0H9pM6KEA==|am4eLsS6srxcJkZILTLlSCgcelH+RpCD/B9CtxM84lU/Q4843ZoTl1YYIzt/7oS3EWO8wUWXKEwSPoY0hciclQ==
@@ -4549,12 +4626,14 @@ export interface components {
         /** @description The parameters to hash the passphrase on the client side (PBKDF2-SHA256). */
         PassphraseParameters: {
             /**
+             * Format: int32
              * @description The PBKDF2 iterations stored for the instance (650 000 by default, between 50 000 and
              *     5 000 000). `0` means a legacy passphrase that was not hashed on the client side.
              * @example 650000
              */
             iterations: number;
             /**
+             * Format: int32
              * @description The key derivation function; `0` (PBKDF2 with SHA-256) is the only one.
              * @example 0
              * @enum {integer}
@@ -4596,7 +4675,10 @@ export interface components {
              */
             hint?: string;
             /**
-             * @description The PBKDF2 iterations used on the client side; `0` (or absent) means clear text, otherwise between 50 000 and 5 000 000.
+             * Format: int32
+             * @description The PBKDF2 iterations used on the client side; `0` (or absent) means clear text, otherwise
+             *     between 50 000 and 5 000 000. The server checks the range itself and answers `422`
+             *     (`source.parameter: "KdfIterations"`) outside it.
              * @example 650000
              */
             iterations?: number;
@@ -4706,7 +4788,10 @@ export interface components {
              */
             force?: boolean;
             /**
-             * @description The PBKDF2 iterations used for `new_passphrase`; `0` (legacy / clear text), otherwise between 50 000 and 5 000 000.
+             * Format: int32
+             * @description The PBKDF2 iterations used for `new_passphrase`; `0` or absent (legacy / clear text on the
+             *     force path), otherwise between 50 000 and 5 000 000. The server checks the range itself and
+             *     answers `422` (`source.parameter: "KdfIterations"`) outside it.
              * @example 650000
              */
             iterations?: number;
@@ -4768,12 +4853,14 @@ export interface components {
              */
             FranceConnect: boolean;
             /**
+             * Format: int32
              * @description The key derivation function; `0` (PBKDF2-SHA256) is the only one.
              * @example 0
              * @enum {integer}
              */
             Kdf: 0;
             /**
+             * Format: int32
              * @description The PBKDF2 iterations of the stored passphrase (650 000 by default; 0 for a legacy instance whose passphrase is not yet hashed by the client).
              * @example 650000
              */
@@ -4915,6 +5002,7 @@ export interface components {
              */
             database: "healthy" | "unhealthy";
             /**
+             * Format: int32
              * @description How long the database took to answer, in milliseconds.
              * @example 1
              */
@@ -5256,7 +5344,8 @@ export interface components {
         /**
          * @description The CSRF cookie set by the `GET` page that carries the form (32 random characters,
          *     `Path=/auth`, `Max-Age=3600`, `HttpOnly`, `Secure`, `SameSite=Strict`). The form field
-         *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`.
+         *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`
+         *     (checked by the server, hence optional in the schema).
          * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
          */
         CsrfCookie: string;
@@ -5326,7 +5415,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description The token request as a form. An empty body answers `400 the grant_type parameter is mandatory`. */
+        requestBody?: {
             content: {
                 "application/x-www-form-urlencoded": components["schemas"]["AccessTokenRequest"];
                 "multipart/form-data": components["schemas"]["AccessTokenRequest"];
@@ -5365,32 +5455,33 @@ export interface operations {
     };
     getAuthorizePage: {
         parameters: {
-            query: {
+            query?: {
                 /**
-                 * @description The id of the registered OAuth client. Missing or unknown → `400` HTML error page.
+                 * @description Required: the id of the registered OAuth client. Missing or unknown → `400` HTML error page
+                 *     (checked by the server after the `session_code`, hence optional in the schema).
                  * @example 7d5b7a1c9e2f4a3b8c6d0e1f2a3b4c5d
                  */
-                client_id: string;
+                client_id?: string;
                 /**
                  * @description The PKCE challenge, unpadded base64url of the SHA-256 of the verifier. Mandatory with scope `*`.
                  * @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
                  */
                 code_challenge?: string;
                 /**
-                 * @description `S256`, the only method; required with a `code_challenge`.
+                 * @description `S256`, the only method; required with a `code_challenge`. Anything else → `400` HTML error page.
                  * @example S256
                  */
-                code_challenge_method?: "S256";
+                code_challenge_method?: string;
                 /**
-                 * @description Must be exactly one of the client's registered `redirect_uris`. Missing or not registered → `400` HTML error page.
+                 * @description Required; must be exactly one of the client's registered `redirect_uris`. Missing or not registered → `400` HTML error page.
                  * @example cozy://flagship
                  */
-                redirect_uri: string;
+                redirect_uri?: string;
                 /**
-                 * @description Must be `code`; anything else → `400` HTML error page.
+                 * @description Required; must be `code`. Missing or anything else → `400` HTML error page.
                  * @example code
                  */
-                response_type: "code";
+                response_type?: string;
                 /**
                  * @description Space-separated permissions (`io.cozy.files io.cozy.contacts:GET`…), `*` for the flagship app
                  *     (PKCE required), or `login` for clients allowed to use it. Replaced by the manifest
@@ -5404,10 +5495,10 @@ export interface operations {
                  */
                 session_code?: string;
                 /**
-                 * @description An opaque value chosen by the client, sent back on the redirect. Missing → `400` HTML error page.
+                 * @description Required; an opaque value chosen by the client, sent back on the redirect. Missing → `400` HTML error page.
                  * @example b8f9c1e2d3a4
                  */
-                state: string;
+                state?: string;
             };
             header?: never;
             path?: never;
@@ -5489,24 +5580,24 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
-            cookie: {
+            cookie?: {
                 /**
-                 * @description The CSRF cookie set by the `GET` page that carries the form (32 random characters,
-                 *     `Path=/auth`, `Max-Age=3600`, `HttpOnly`, `Secure`, `SameSite=Strict`). The form field
-                 *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`.
+                 * @description The CSRF cookie set by `GET /auth/authorize` (32 random characters, `Path=/auth`,
+                 *     `Max-Age=3600`, `HttpOnly`, `Secure`, `SameSite=Strict`). The form field `csrf_token` must be
+                 *     equal to it; a missing or different cookie answers `403` `invalid csrf token`.
                  * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
                  */
-                _csrf: components["parameters"]["CsrfCookie"];
+                _csrf?: string;
             };
         };
         requestBody: {
             content: {
                 "application/x-www-form-urlencoded": {
                     /**
-                     * @description The id of the registered OAuth client.
+                     * @description Required; the id of the registered OAuth client.
                      * @example 7d5b7a1c9e2f4a3b8c6d0e1f2a3b4c5d
                      */
-                    client_id: string;
+                    client_id?: string;
                     /**
                      * @description The PKCE challenge of the authorization request (mandatory for scope `*`).
                      * @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
@@ -5515,25 +5606,23 @@ export interface operations {
                     /**
                      * @description `S256`, required with a `code_challenge`.
                      * @example S256
-                     * @enum {string}
                      */
-                    code_challenge_method?: "S256";
+                    code_challenge_method?: string;
                     /**
-                     * @description Must equal the `_csrf` cookie. Missing → `400`; different → `403`.
+                     * @description Required; must equal the `_csrf` cookie. Missing → `400`; different → `403`.
                      * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
                      */
-                    csrf_token: string;
+                    csrf_token?: string;
                     /**
                      * @description Exactly one of the client's registered redirect URIs.
                      * @example cozy://flagship
                      */
-                    redirect_uri: string;
+                    redirect_uri?: string;
                     /**
-                     * @description Always `code`.
+                     * @description Required; always `code`.
                      * @example code
-                     * @enum {string}
                      */
-                    response_type: "code";
+                    response_type?: string;
                     /**
                      * @description The scope shown on the consent page (replaced for clients linked to a webapp).
                      * @example *
@@ -5543,7 +5632,7 @@ export interface operations {
                      * @description The client's opaque state, sent back on the redirect.
                      * @example b8f9c1e2d3a4
                      */
-                    state: string;
+                    state?: string;
                 };
             };
         };
@@ -5727,6 +5816,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The form cannot be read (a field is repeated or too long). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlainError"];
+                };
+            };
             /** @description The code is wrong or expired, or the rate limit is exceeded (same translated message). */
             401: {
                 headers: {
@@ -5853,14 +5951,15 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
-            cookie: {
+            cookie?: {
                 /**
                  * @description The CSRF cookie set by the `GET` page that carries the form (32 random characters,
                  *     `Path=/auth`, `Max-Age=3600`, `HttpOnly`, `Secure`, `SameSite=Strict`). The form field
-                 *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`.
+                 *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`
+                 *     (checked by the server, hence optional in the schema).
                  * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
                  */
-                _csrf: components["parameters"]["CsrfCookie"];
+                _csrf?: components["parameters"]["CsrfCookie"];
             };
         };
         requestBody: {
@@ -6148,14 +6247,15 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
-            cookie: {
+            cookie?: {
                 /**
                  * @description The CSRF cookie set by the `GET` page that carries the form (32 random characters,
                  *     `Path=/auth`, `Max-Age=3600`, `HttpOnly`, `Secure`, `SameSite=Strict`). The form field
-                 *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`.
+                 *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`
+                 *     (checked by the server, hence optional in the schema).
                  * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
                  */
-                _csrf: components["parameters"]["CsrfCookie"];
+                _csrf?: components["parameters"]["CsrfCookie"];
             };
         };
         requestBody: {
@@ -6271,14 +6371,15 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
-            cookie: {
+            cookie?: {
                 /**
                  * @description The CSRF cookie set by the `GET` page that carries the form (32 random characters,
                  *     `Path=/auth`, `Max-Age=3600`, `HttpOnly`, `Secure`, `SameSite=Strict`). The form field
-                 *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`.
+                 *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`
+                 *     (checked by the server, hence optional in the schema).
                  * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
                  */
-                _csrf: components["parameters"]["CsrfCookie"];
+                _csrf?: components["parameters"]["CsrfCookie"];
             };
         };
         requestBody: {
@@ -6426,24 +6527,25 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
-            cookie: {
+            cookie?: {
                 /**
                  * @description The CSRF cookie set by the `GET` page that carries the form (32 random characters,
                  *     `Path=/auth`, `Max-Age=3600`, `HttpOnly`, `Secure`, `SameSite=Strict`). The form field
-                 *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`.
+                 *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`
+                 *     (checked by the server, hence optional in the schema).
                  * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
                  */
-                _csrf: components["parameters"]["CsrfCookie"];
+                _csrf?: components["parameters"]["CsrfCookie"];
             };
         };
         requestBody: {
             content: {
                 "application/x-www-form-urlencoded": {
                     /**
-                     * @description Must equal the `_csrf` cookie. Missing → `400`; different → `403`.
+                     * @description Required; must equal the `_csrf` cookie. Missing → `400`; different → `403` (checked by the server, hence optional in the schema).
                      * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
                      */
-                    csrf_token: string;
+                    csrf_token?: string;
                     /**
                      * @description The slug of the app the reset started from; `settings` sends the user back to the settings app.
                      * @example settings
@@ -6465,15 +6567,15 @@ export interface operations {
                      */
                     key?: string;
                     /**
-                     * @description The new passphrase hashed on the client side (base64 of PBKDF2-SHA256, 44 characters), or the clear-text passphrase when `iterations` is 0 or `key` is empty.
+                     * @description Required (missing or empty → `400` `Missing new passphrase`). The new passphrase hashed on the client side (base64 of PBKDF2-SHA256, 44 characters), or the clear-text passphrase when `iterations` is 0 or `key` is empty.
                      * @example d7Rj1lTgctRHu4Sb3bSufMFiYXm2cLSd1ExnBdG6uhg=
                      */
-                    passphrase: string;
+                    passphrase?: string;
                     /**
-                     * @description The reset token from the mail link (32 hexadecimal characters).
+                     * @description Required; the reset token from the mail link (32 hexadecimal characters). Missing → like an invalid token (checked by the server, hence optional in the schema).
                      * @example 5f2b8e1a9c4d7f3e6b0a2c8d4e1f7a9b
                      */
-                    passphrase_reset_token: string;
+                    passphrase_reset_token?: string;
                     /**
                      * @description The vault RSA private key, encrypted with the vault key (bitwarden cipher string).
                      * @example 2.kR7vT2mQ9xL4pW8nZ1cB5f==|RW5jcnlwdGVkIHByaXZhdGUga2V5IGV4YW1wbGU=|TWFjT2ZUaGVQcml2YXRlS2V5RXhhbXBsZTEyMzQ1Ng==
@@ -6597,24 +6699,25 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
-            cookie: {
+            cookie?: {
                 /**
                  * @description The CSRF cookie set by the `GET` page that carries the form (32 random characters,
                  *     `Path=/auth`, `Max-Age=3600`, `HttpOnly`, `Secure`, `SameSite=Strict`). The form field
-                 *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`.
+                 *     `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`
+                 *     (checked by the server, hence optional in the schema).
                  * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
                  */
-                _csrf: components["parameters"]["CsrfCookie"];
+                _csrf?: components["parameters"]["CsrfCookie"];
             };
         };
         requestBody: {
             content: {
                 "application/x-www-form-urlencoded": {
                     /**
-                     * @description Must equal the `_csrf` cookie. Missing → `400`; different → `403`.
+                     * @description Required; must equal the `_csrf` cookie. Missing → `400`; different → `403` (checked by the server, hence optional in the schema).
                      * @example kP3xQ9vL2mT7rW8nZ5cB1fH6dS0aG4eJ
                      */
-                    csrf_token: string;
+                    csrf_token?: string;
                     /**
                      * @description The slug of the app the user comes from; added to the link in the mail.
                      * @example settings
@@ -6934,7 +7037,16 @@ export interface operations {
                     "application/json": components["schemas"]["SessionCodeResponse"];
                 };
             };
-            /** @description No maximal token, and the passphrase is missing or wrong (or the body is not valid JSON). */
+            /** @description No maximal token, and the body is not valid JSON or does not match its schema. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlainError"];
+                };
+            };
+            /** @description No maximal token, and the passphrase is missing or wrong. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7002,6 +7114,14 @@ export interface operations {
     getTwoFactorPage: {
         parameters: {
             query?: {
+                /**
+                 * @description The same flag under the name `POST /auth/login` puts in the URL of this page
+                 *     (`long_run_session=<bool>`). Either name set to `true` makes the page post with
+                 *     `long-run-session=true` in its query string, so that a long-run session survives the second
+                 *     factor (the reference implementation reads only `long-run-session` here and so loses it).
+                 * @example true
+                 */
+                long_run_session?: string;
                 /**
                  * @description `true` for a long-run session; carried by the page into the URL it posts to.
                  * @example true
@@ -7333,7 +7453,7 @@ export interface operations {
             401: components["responses"]["MissingToken"];
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["UnknownInstance"];
-            /** @description The body is above 20 000 000 bytes (JSON:API error). */
+            /** @description The body is above 20 000 000 bytes (JSON:API error, detail "The request body is too large"). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -7398,7 +7518,7 @@ export interface operations {
                  */
                 "page[cursor]"?: string;
                 /**
-                 * @description The maximum number of clients in the page (1 to 1000, default 100).
+                 * @description The maximum number of clients in the page (1 to 1000, default 100); any other integer is read as 100.
                  * @example 100
                  */
                 "page[limit]"?: number;
@@ -7620,7 +7740,7 @@ export interface operations {
             401: components["responses"]["MissingToken"];
             403: components["responses"]["ForbiddenOrPermissionDenied"];
             404: components["responses"]["UnknownInstance"];
-            /** @description The new email address is missing or malformed (JSON:API error). */
+            /** @description The new email address is malformed (JSON:API error). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7739,7 +7859,7 @@ export interface operations {
             };
             403: components["responses"]["NegotiatedForbidden"];
             404: components["responses"]["UnknownInstance"];
-            /** @description The manager could not be asked (not configured, unreachable, or an invalid answer). */
+            /** @description The manager could not be asked (unreachable, an error status, or an invalid answer). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -7890,7 +8010,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidToken"];
             401: components["responses"]["MissingToken"];
-            /** @description The settings document of the instance does not exist (a broken instance; JSON:API error from the database). */
+            /** @description The settings document of the instance does not exist (a broken instance; JSON:API error from the database), or no instance is served at this host (`Instance not found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8076,6 +8196,15 @@ export interface operations {
             401: components["responses"]["MissingToken"];
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["UnknownInstance"];
+            /** @description The manager could not record the signature (JSON:API error). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.api+json": components["schemas"]["JsonApiErrors"];
+                };
+            };
         };
     };
     finishOnboarding: {
@@ -8323,7 +8452,7 @@ export interface operations {
                 };
             };
             403: components["responses"]["NegotiatedForbidden"];
-            /** @description No manager is configured for the instance context (JSON:API error). */
+            /** @description No manager is configured for the instance context, or the instance has no `uuid` (JSON:API error). */
             404: {
                 headers: {
                     [name: string]: unknown;

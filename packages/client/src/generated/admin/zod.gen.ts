@@ -130,7 +130,7 @@ export const zAdminInstanceUpdate = z.object({
     ]).nullish(),
     password_defined: z.boolean().nullish(),
     onboarding_finished: z.boolean().optional(),
-    old_domain: z.string().max(255).nullish()
+    old_domain: z.string().max(255).regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$/).nullish()
 });
 
 /**

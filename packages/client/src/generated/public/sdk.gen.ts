@@ -37,7 +37,8 @@ export const getStatus = <ThrowOnError extends boolean = false>(options?: Option
  * - a token whose permissions allow `GET` on `io.cozy.settings` (the whole type, or the id
  * `io.cozy.settings.disk-usage`);
  * - a webapp token together with the session cookie of the logged-in owner (the cozy-bar calls
- * this route from every app, whatever its permissions);
+ * this route from every app, whatever its permissions); when the token names a session, it
+ * must be the session of the cookie;
  * - a token with a `POST` permission on `io.cozy.files` (for example a share-by-link with write
  * access, so that an upload page can show the free space).
  *
@@ -122,10 +123,10 @@ export const cancelEmailUpdate = <ThrowOnError extends boolean = false>(options?
  * Checks, in this order:
  * 1. the context has a `signup_url` (the address is managed by an external service) → `403`
  * JSON:API `email is managed externally`;
- * 2. a missing or wrong `passphrase` → `400` JSON:API `Invalid passphrase`;
- * 3. a missing or malformed `email` → `422` JSON:API with `source.parameter: "email"`.
+ * 2. a wrong `passphrase` → `400` JSON:API `Invalid passphrase`;
+ * 3. a malformed `email` → `422` JSON:API with `source.parameter: "email"`.
  *
- * A body that is not valid JSON → `400` JSON:API.
+ * A body that is not valid JSON, or that lacks `passphrase` or `email` → `400` JSON:API.
  *
  * Differs from the reference implementation, which answers `500` for a wrong or missing
  * passphrase (its checker error is not mapped) and does not validate the address: a bad input
@@ -238,7 +239,8 @@ export const getPassphraseParameters = <ThrowOnError extends boolean = false>(op
  * **Rate limit**: none.
  *
  * Checks, in this order:
- * 1. `register_token` is not hexadecimal → `400` JSON:API (the detail is the decoding error);
+ * 1. `register_token` is not 32 lowercase hexadecimal characters → `400` JSON:API (body
+ * validation; the detail names the field);
  * 2. `iterations` is neither 0 nor between 50 000 and 5 000 000 → `422` JSON:API with
  * `source.parameter: "KdfIterations"`;
  * 3. `passphrase` is empty → `400` `Missing new passphrase`;
@@ -343,7 +345,8 @@ export const updatePassphrase = <ThrowOnError extends boolean = false>(options: 
  * **Rate limit**: none.
  *
  * Checks, in this order:
- * 1. `register_token` is not hexadecimal → `400` JSON:API;
+ * 1. `register_token` is not 32 lowercase hexadecimal characters → `400` JSON:API (body
+ * validation);
  * 2. `iterations` not between 50 000 and 5 000 000 (`0` is rejected here) → `422` JSON:API
  * `KdfIterations`;
  * 3. the OAuth client does not exist → `400` `{"error": "the client must be registered"}` (the
@@ -377,8 +380,8 @@ export const registerPassphraseFlagship = <ThrowOnError extends boolean = false>
  *
  * **Rate limit**: none (failed checks are not counted).
  *
- * A right passphrase → `204`; a wrong or missing one → `403` JSON:API `Invalid passphrase`. A body
- * that is not valid JSON → `400` JSON:API.
+ * A right passphrase → `204`; a wrong one → `403` JSON:API `Invalid passphrase`. A body that is
+ * not valid JSON or has no `passphrase` → `400` JSON:API.
  *
  */
 export const checkPassphrase = <ThrowOnError extends boolean = false>(options: Options<CheckPassphraseData, ThrowOnError>) => (options.client ?? client).post<CheckPassphraseResponses, CheckPassphraseErrors, ThrowOnError>({
@@ -500,9 +503,13 @@ export const getCapabilities = <ThrowOnError extends boolean = false>(options?: 
  *
  * - `has_blocking_subscription` comes from the manager's field of the same name;
  * `blocking_subscription.vendor` from its `blocking_subscription_vendor`, and is present only
- * when the subscription is blocking.
- * - When no manager is configured for the context, the manager cannot be reached, answers an
- * error, or reports a blocking subscription without a vendor, the route answers `502`.
+ * when the subscription is blocking. The call carries the cloudery token when the manager is
+ * the cloudery API's origin, and times out after 5 s.
+ * - When no manager is configured for the context, or the instance has no `uuid` (the manager
+ * does not know it), nothing can tie the instance: `has_blocking_subscription` is `false` and
+ * no call is made.
+ * - When the manager cannot be reached, answers an error, or reports a blocking subscription
+ * without a vendor, the route answers `502`.
  *
  * `links.self` is `/settings/external-ties`. This differs from the reference implementation,
  * which copies `/settings/capabilities` there by mistake; it also answers `500` instead of `502`
@@ -526,11 +533,13 @@ export const getExternalTies = <ThrowOnError extends boolean = false>(options?: 
  * accepted.
  *
  * **What it does**: redirects (`301`) to the premium offers page of the manager (cloudery) of the
- * instance context, for this instance. Changes nothing, sends no mail.
+ * instance context, for this instance: `<manager>/cozy/instances/<uuid>/premium`. Changes nothing,
+ * sends no mail.
  *
  * **Rate limit**: none.
  *
- * - No manager configured for the context → `404`.
+ * - No manager configured for the context, or an instance the manager does not know (no
+ * `uuid`) → `404`.
  * - The configured manager URL cannot be built into a valid address (a configuration error of the
  * context) → `400`, as the reference implementation answers.
  *
@@ -558,8 +567,12 @@ export const redirectToPremium = <ThrowOnError extends boolean = false>(options?
  * `oidc_logout_url` (when the context's OIDC configuration has one), `context`, `sponsorships`
  * (when not empty), `default_redirection` (the default of the context, `home/` when none, when it
  * is missing or starts with `http`) and `legal_notice_url` (when the cloudery gives one).
+ * `public_name` falls back to the first label of the domain when the document has none.
  * `meta.rev` is the revision of the settings document, to send back on `PUT`. Changes nothing,
  * sends no mail.
+ *
+ * Hearth does not ask the cloudery for `legal_notice_url` (the reference implementation does, on
+ * every call); the attribute is never sent.
  *
  * **Rate limit**: none.
  *
@@ -594,18 +607,26 @@ export const getInstanceSettings = <ThrowOnError extends boolean = false>(option
  * values (also `phone` and `recovery_email` when the context has a signup service). With a CLI
  * token, `context`, `uuid`, `oidc_id`, `tos`, `tos_latest` and `auth_mode` update the instance.
  *
- * A changed `email` or `public_name` is pushed to the cloudery (best effort). Sends no mail.
+ * The values computed from the instance (`password_defined`, `org_domain`, `org_id`,
+ * `oidc_logout_url`, `legal_notice_url`) and a boolean `auto_update` are dropped, so that sending
+ * back what `GET` gave, unchanged, changes nothing.
+ *
+ * A changed `email` or `public_name` is pushed to the manager in the background (best effort:
+ * `PUT <manager>/api/v1/instances/<uuid>` with `{email, public_name, locale, url}`, when the
+ * context has a manager and the instance a `uuid`). Sends no mail.
  *
  * **Rate limit**: none.
  *
  * Concurrency: the settings document is only written when it differs from the stored one, with
  * the revision of `meta.rev`. A stale revision → `409` JSON:API (`conflict`,
  * `Document update conflict.`). When nothing changes, no revision is checked and the answer
- * echoes the revision that was sent (the stored one when none was sent).
+ * echoes the revision that was sent (the stored one when none was sent, or when the one sent is
+ * not a revision).
  *
  * Errors `400` JSON:API: a body that is not valid JSON, or without `data` or `data.attributes`
  * (`JSON input is malformed or is missing a required attribute`); no `meta.rev` while something
- * changes (`rev is missing`).
+ * changes (`rev is missing`); with a CLI token, an unknown `auth_mode`
+ * (`Unknown authentication mode`) or a protected key that is not a string.
  *
  * The body is accepted as `application/vnd.api+json` and as `application/json` (the public docs
  * show the latter). The answer is a JSON:API document; unlike `GET`, it has no `password_defined`,
@@ -637,8 +658,10 @@ export const updateInstanceSettings = <ThrowOnError extends boolean = false>(opt
  *
  * **Rate limit**: none.
  *
- * The call to the cloudery fails (unreachable, or an error status) → `502` JSON:API. Differs from
- * the reference implementation, which answers `500`: the failure is the upstream service's.
+ * The cloudery is `clouderies.<context>` of the server configuration (else `clouderies.default`).
+ * No cloudery is configured, the instance has no `uuid`, or the call fails (unreachable, no answer
+ * within 5 s, or an error status) → `502` JSON:API. Differs from the reference implementation,
+ * which answers `500`: the failure is the upstream service's.
  *
  */
 export const requestInstanceDeletion = <ThrowOnError extends boolean = false>(options?: Options<RequestInstanceDeletionData, ThrowOnError>) => (options?.client ?? client).post<RequestInstanceDeletionResponses, RequestInstanceDeletionErrors, ThrowOnError>({
@@ -652,8 +675,9 @@ export const requestInstanceDeletion = <ThrowOnError extends boolean = false>(op
  *
  * **Who may call it**: only the webapp token of the **settings** app; any other token → `403`.
  *
- * **What it does**: publishes a deletion request to RabbitMQ, on the exchange `auth` with the
- * routing key `user.deletion.requested` and the JSON message
+ * **What it does**: publishes a deletion request to RabbitMQ (`HEARTH_AMQP_URL`), on the durable
+ * topic exchange `auth` with the routing key `user.deletion.requested`, as a persistent message
+ * confirmed by the broker, with the JSON body
  * `{"workplaceFqdn": "<domain>", "reason": "user_request", "requestedBy": "cozy-stack",
  * "requestedAt": <Unix time in milliseconds>}` (the values the consumers expect). The consumer
  * deletes the instance. Changes nothing locally and sends no mail. Takes no body (any body is
@@ -712,8 +736,8 @@ export const clearMovedFrom = <ThrowOnError extends boolean = false>(options?: O
  *
  * **Rate limit**: none.
  *
- * An unknown mode → `400` JSON:API `Unknown authentication mode`; a body that is not valid JSON →
- * `400` JSON:API.
+ * An unknown mode (the body does not match the schema) or a body that is not valid JSON → `400`
+ * JSON:API.
  *
  * The reference implementation answers the wrong-code `422` with an empty body; Hearth sends a
  * JSON:API error, so that clients can show the reason.
@@ -735,12 +759,21 @@ export const updateAuthMode = <ThrowOnError extends boolean = false>(options: Op
  * **Who may call it**: an **OAuth access token** or a **CLI token**, whatever its permissions (the
  * flagship app signs for the owner); any other token → `403`.
  *
- * **What it does**: when the instance has a `tos_latest`, marks it as signed: with a manager
- * (cloudery), by calling its terms-of-service URL with `PUT` and the form `version=<tos_latest up
- * to its first "-">`; without one, by setting `tos` to `tos_latest` on the instance. Without a
- * `tos_latest`, does nothing. Sends no mail. Takes no body (any body is ignored).
+ * **What it does**: when the instance has a `tos_latest`, marks it as signed:
+ * - when the context has a manager (cloudery) and the instance a `uuid`, tells the manager first:
+ * `PUT <manager>/api/v1/instances/<uuid>/tos` with the form `version=<tos_latest up to its first
+ * "-">` (and the cloudery token when the manager is the cloudery API's origin);
+ * - then sets `tos` to `tos_latest` on the instance, so that the warning of `GET /settings/warnings`
+ * goes away at once.
+ *
+ * Without a `tos_latest`, does nothing. Sends no mail. Takes no body (any body is ignored).
  *
  * **Rate limit**: none.
+ *
+ * The manager call fails (unreachable, no answer within 5 s, or an error status) → `502` JSON:API,
+ * and nothing is recorded. Differs from the reference implementation, which leaves `tos` to the
+ * manager (it updates the instance later through the admin API) and answers `500` when the call
+ * fails.
  *
  */
 export const signTos = <ThrowOnError extends boolean = false>(options?: Options<SignTosData, ThrowOnError>) => (options?.client ?? client).put<SignTosResponses, SignTosErrors, ThrowOnError>({
@@ -755,9 +788,8 @@ export const signTos = <ThrowOnError extends boolean = false>(options?: Options<
  * **Who may call it**: a token with the `PUT` verb on the whole `io.cozy.settings` doctype (the
  * same permission as the upload: the reference checks `PUT`, not `DELETE`).
  *
- * **What it does**: deletes the avatar of the instance and bumps the version of the common
- * settings, so that `GET /public/avatar` serves the default avatar again. Deleting an avatar that
- * does not exist also answers `204`. Sends no mail.
+ * **What it does**: deletes the avatar of the instance. Deleting an avatar that does not exist
+ * also answers `204`. Sends no mail.
  *
  * **Rate limit**: none.
  *
@@ -775,17 +807,18 @@ export const deleteAvatar = <ThrowOnError extends boolean = false>(options?: Opt
  * (webapp, konnector, OAuth access or CLI token).
  *
  * **What it does**: stores the raw request body as the avatar of the instance, with the request
- * `Content-Type` as its type, replacing any previous avatar, and bumps the version of the common
- * settings. The avatar is then served by `GET /public/avatar`. Sends no mail.
+ * `Content-Type` as its type, replacing any previous avatar. Sends no mail.
  *
  * **Rate limit**: none.
  *
- * - The body is the image itself (no JSON, no multipart). Any `Content-Type` is stored as is; the
- * usual ones are `image/png`, `image/jpeg`, `image/gif`, `image/webp` and
- * `application/octet-stream`.
- * - A body above 20 000 000 bytes answers `413` "Avatar is too big". Hearth checks the
- * `Content-Length` before reading and also counts the bytes of a body sent without one (the
- * reference implementation only checks `Content-Length`).
+ * - The body is the image itself (no JSON, no multipart). The `Content-Type` must be an `image*`
+ * type or `application/octet-stream` (another one, or an empty body, answers `400`); it is
+ * stored as is (`image/png`, `image/jpeg`, `image/gif`, `image/webp`…).
+ * - A body above 20 000 000 bytes answers `413`. Hearth checks the `Content-Length` before
+ * reading and also counts the bytes of a body sent without one (the reference implementation
+ * only checks `Content-Length`).
+ * - Unlike the reference implementation, Hearth does not serve the avatar publicly (there is no
+ * `GET /public/avatar`) and has no common-settings service to notify.
  *
  */
 export const uploadAvatar = <ThrowOnError extends boolean = false>(options: Options<UploadAvatarData, ThrowOnError>) => (options.client ?? client).put<UploadAvatarResponses, UploadAvatarErrors, ThrowOnError>({
@@ -858,10 +891,12 @@ export const getCurrentSession = <ThrowOnError extends boolean = false>(options?
  * **Rate limit**: none.
  *
  * - Pagination: `page[limit]` (default 100, at most 1000) and `page[cursor]` (the opaque cursor
- * of the previous page). A `page[limit]` that is missing, not a number or out of range is read
- * as 100, as in the reference implementation.
- * - `links.next` is present only when the page is full; `links` is `{}` otherwise. It carries
- * `page[limit]` only when the limit is not 100.
+ * of the previous page). A `page[limit]` that is missing or out of range (below 1, above 1000)
+ * is read as 100, as in the reference implementation; one that is not an integer answers `400`.
+ * - Clients are listed in a stable order (by id); a page never repeats a client of an earlier
+ * page.
+ * - `links.next` is present only when the page is full and more clients follow; `links` is `{}`
+ * otherwise. It carries `page[limit]` only when the limit is not 100.
  * - Real clients send the brackets unescaped (`?page[limit]=100&page[cursor]=…`); both forms are
  * accepted.
  *
@@ -926,8 +961,9 @@ export const revokeOAuthClient = <ThrowOnError extends boolean = false>(options:
 /**
  * Record that an OAuth client has just synchronized
  *
- * **Who may call it**: an OAuth client with its own access token (a JWT of audience `access`
- * whose subject is the id of an existing client); no permission is required.
+ * **Who may call it**: an OAuth client with its own access token. As in the reference
+ * implementation, any valid JWT of the instance whose subject (`sub`) is the id of an existing
+ * client is accepted (whatever its audience); no permission is required.
  *
  * **What it does**: sets the `synchronized_at` of that client to now (shown by the settings app
  * in the list of connected devices). The request has no body. Sends no mail.
@@ -935,8 +971,8 @@ export const revokeOAuthClient = <ThrowOnError extends boolean = false>(options:
  * **Rate limit**: none.
  *
  * - Every token failure answers `400` "Invalid JWT token" (or "Expired token"): a missing token,
- * a token that does not verify, another audience, or a client that no longer exists. There is
- * no `401` on this route.
+ * a token that does not verify, a token without a subject, or a subject that is not an
+ * existing client. There is no `401` on this route.
  *
  */
 export const markClientSynchronized = <ThrowOnError extends boolean = false>(options?: Options<MarkClientSynchronizedData, ThrowOnError>) => (options?.client ?? client).post<MarkClientSynchronizedResponses, MarkClientSynchronizedErrors, ThrowOnError>({
@@ -953,7 +989,7 @@ export const markClientSynchronized = <ThrowOnError extends boolean = false>(opt
  *
  * **What it does**: marks the onboarding of the instance as finished (`onboarding_finished`
  * becomes `true`, once) and redirects (`303`) to the onboarded redirection of the context (its
- * `onboarded_redirection`, else the default redirection). A mobile browser (by its User-Agent) is
+ * `onboarded_redirection`, else the home app). A mobile browser (by its User-Agent) is
  * sent to `/settings/install_flagship_app` instead. Sends no mail.
  *
  * **Rate limit**: none.
@@ -998,9 +1034,11 @@ export const getInstallFlagshipAppPage = <ThrowOnError extends boolean = false>(
  * (missing, malformed, expired) answers `403` here, not `400`/`401`.
  *
  * **What it does**: returns the configuration of the context of the instance (the server
- * configuration `contexts.<context>`), with the logos of the instance sponsors merged into
- * `logos.home`, plus `manager_url` when the context has a manager and `antivirus` (the antivirus
- * configuration of the context). Changes nothing, sends no mail.
+ * configuration `contexts.<context>`, else `contexts.default`), with the logos of the instance
+ * sponsors merged into `logos.home` (for each sponsor context with `logos.home`, its lists are
+ * appended to the lists of the same key), plus `manager_url` when the context has a manager and
+ * `antivirus` (the antivirus configuration of the context, `{"enabled": false}` when none).
+ * Changes nothing, sends no mail.
  *
  * **Rate limit**: none.
  *
@@ -1025,12 +1063,18 @@ export const getContext = <ThrowOnError extends boolean = false>(options?: Optio
  * **What it does**: computes the feature flags of the instance. For each flag the first source
  * that defines it wins (values are never merged), in this order:
  * 1. the flags set on the instance (`io.cozy.settings.flags.instance`);
- * 2. the manager, `GET <manager>/api/v1/features?sets=<feature sets>&context=<context>` (only when
- * the instance has feature sets; cached 12 hours) (`.flags.manager`);
+ * 2. the manager, `GET <manager>/api/v1/features?sets=<feature sets>&context=<context>`, field
+ * `flags` (only when the instance has feature sets and the context a manager; cached 12 hours
+ * per manager, context and sets; a failing manager is skipped, not cached, and the route still
+ * answers `200`) (`.flags.manager`, whose attributes also carry `sets`);
  * 3. the context configuration `contexts.<context>.features` (`.flags.config`);
- * 4. the ratios set on the context, lists of `{ratio, value}` where the instance is bucketed by
- * a hash of its id and the flag name (`.flags.context`);
- * 5. the defaults (`.flags.default`).
+ * 4. the ratios set on the context, lists of `{ratio, value}`: the server configuration
+ * `feature_flags.contexts.<context>` and the stored source of the context (which wins flag by
+ * flag). The instance is bucketed by `crc32("<instance id>:<flag>") / 2^32`: the first rule
+ * whose cumulated ratio is above that number gives the value; past every rule, the flag is not
+ * set by this source (`.flags.context`);
+ * 5. the defaults: the stored default source, over `feature_flags.default` of the server
+ * configuration resolved for the instance like the ratios (`.flags.default`).
  *
  * With `include` (any non-empty value), the document also lists each source in `included`.
  * Changes nothing, sends no mail.
@@ -1052,9 +1096,7 @@ export const getFeatureFlags = <ThrowOnError extends boolean = false>(options?: 
  * List the warnings about the instance
  *
  * **Who may call it**: any valid token of the instance (webapp, konnector, OAuth access or CLI
- * token) or the onboarding register token; no permission is required. On a moved instance the
- * token check fails with the "moved" error, which this route tolerates (it then lists the moved
- * warning).
+ * token) or the onboarding register token; no permission is required.
  *
  * **What it does**: lists what the owner must act on, as JSON:API errors. Changes nothing, sends
  * no mail.
@@ -1064,10 +1106,15 @@ export const getFeatureFlags = <ThrowOnError extends boolean = false>(options?: 
  * - No warning → `404` with the literal body `{"errors": []}`.
  * - Otherwise the status is the status of the first warning. The warnings are listed in this
  * order:
- * 1. the instance has been moved → `410`, code `moved`, `links.related` = the new address
- * (when known);
- * 2. new terms of service are not signed yet and their deadline has come → `402`, code
- * `tos-updated`, `links.self` = the terms page of the manager.
+ * 1. the instance has been moved (the settings document has a `moved_to`) → `410`, code
+ * `moved`, `links.related` = the new address (`https://<moved_to>` when it is a bare
+ * domain);
+ * 2. new terms of service are not signed yet → `402`, code `tos-updated`, `links.self` = the
+ * terms page of the manager (`<manager>/cozy/tos?domain=<domain>`), absent when the context
+ * has no manager. The terms are "not signed" when `tos_latest` is set and its version part
+ * (before the first `-`) differs from that of `tos`. When `tos_latest` carries a date
+ * (`<version>-YYYYMMDD`), the warning shows only from 15 days before that date; without a
+ * date, at once.
  *
  */
 export const getWarnings = <ThrowOnError extends boolean = false>(options?: Options<GetWarningsData, ThrowOnError>) => (options?.client ?? client).get<unknown, GetWarningsErrors, ThrowOnError>({
@@ -1103,9 +1150,9 @@ export const getWarnings = <ThrowOnError extends boolean = false>(options?: Opti
  *
  * Checks, in this order:
  * 1. `Accept` must be `**` or contain `application/json` (an empty `Accept` fails) → `400 bad_accept_header`;
- * 2. `Content-Type` must start with `application/json` → `400 bad_content_type`;
- * 3. the rate limit → `404`;
- * 4. the body must be a JSON object → `400 invalid_client_metadata`;
+ * 2. `Content-Type` must be `application/json` → `400 bad_content_type`;
+ * 3. the body must be a JSON object whose fields have the types shown below → `400 invalid_client_metadata`;
+ * 4. the rate limit → `404`;
  * 5. `allow_login_scope: true` without a CLI token → `401`;
  * 6. `redirect_uris` (non-empty; each parses, is not on the instance domain, has no fragment) → `400 invalid_redirect_uri`;
  * 7. `client_name`, `software_id` non-empty, `notification_platform` known → `400 invalid_client_metadata`;
@@ -1196,13 +1243,13 @@ export const getOAuthClientRegistration = <ThrowOnError extends boolean = false>
  * and the attestation challenge); over it the answer is `404 Not found`, as in the reference
  * implementation.
  *
- * Checks, in this order: `Accept` (`400 bad_accept_header`); `Content-Type` must start with
- * `application/json` (`400 bad_content_type`); the client exists (`404 Client not found`); the
- * registration token (`401 invalid_token`); the rate limit (`404 Not found`); the body is a JSON
- * object (`400 invalid_client_metadata`; the reference implementation answers `500` for invalid
- * JSON, which is bad input); `client_id` equals the path id (`400 invalid_client_id`); the same
- * field validation as `POST /auth/register`; `client_secret` (`400 invalid_client_secret`).
- * A concurrent update answers `409`.
+ * Checks, in this order: `Accept` (`400 bad_accept_header`); `Content-Type` must be
+ * `application/json` (`400 bad_content_type`); the body is a JSON object whose fields have the
+ * types shown below (`400 invalid_client_metadata`; the reference implementation answers `500`
+ * for invalid JSON, which is bad input); the client exists (`404 Client not found`); the
+ * registration token (`401 invalid_token`); the rate limit (`404 Not found`); `client_id` equals
+ * the path id (`400 invalid_client_id`); the same field validation as `POST /auth/register`;
+ * `client_secret` (`400 invalid_client_secret`). A concurrent update answers `409`.
  *
  */
 export const updateOAuthClientRegistration = <ThrowOnError extends boolean = false>(options: Options<UpdateOAuthClientRegistrationData, ThrowOnError>) => (options.client ?? client).put<UpdateOAuthClientRegistrationResponses, UpdateOAuthClientRegistrationErrors, ThrowOnError>({
@@ -1422,8 +1469,9 @@ export const logout = <ThrowOnError extends boolean = false>(options?: Options<L
  * **Redirect rules** (shared by the login, two-factor and magic-link routes): a value without a
  * scheme is read as `slug/path#fragment` for an installed app; the scheme must be `http` or
  * `https`; the host must be the instance domain or an app subdomain of the instance. For the
- * instance domain itself the fragment is replaced by an empty one (the URL ends with `#`); app
- * URLs keep their fragment.
+ * instance domain itself the fragment is replaced by `=` (the URL ends with `#=`, so that a
+ * fragment of the original URL cannot survive the redirection); app URLs keep their fragment.
+ * An empty `redirect` means the default redirection of the instance.
  *
  */
 export const getLoginPage = <ThrowOnError extends boolean = false>(options?: Options<GetLoginPageData, ThrowOnError>) => (options?.client ?? client).get<GetLoginPageResponses, GetLoginPageErrors, ThrowOnError>({
@@ -1536,7 +1584,7 @@ export const getTwoFactorPage = <ThrowOnError extends boolean = false>(options?:
  * `200 {"redirect"}`;
  * - otherwise a new session: long-run when the **query string** says `long-run-session=true`
  * (the field is not read from the form), short-run when the redirect is the OAuth authorize
- * page, normal otherwise; a login-history entry is recorded (tagged `2FA`). With
+ * page, normal otherwise; a login-history entry is recorded (tagged `two_factor`). With
  * `two-factor-generate-trusted-device-token=true`, a trusted-device token is generated.
  *
  * Success answers: `200 {"redirect", "two_factor_trusted_device_token"?}` when `Accept` is
@@ -1550,6 +1598,11 @@ export const getTwoFactorPage = <ThrowOnError extends boolean = false>(options?:
  */
 export const submitTwoFactor = <ThrowOnError extends boolean = false>(options: Options<SubmitTwoFactorData, ThrowOnError>) => (options.client ?? client).post<SubmitTwoFactorResponses, SubmitTwoFactorErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
+    security: [{
+            in: 'cookie',
+            name: 'cozysessid',
+            type: 'apiKey'
+        }],
     url: '/auth/twofactor',
     ...options,
     headers: {
@@ -1702,10 +1755,16 @@ export const loginMagicLinkFlagship = <ThrowOnError extends boolean = false>(opt
  * the instance's `oidc_id`, its FranceConnect id or its domain (`allow_oauth_token` is not
  * required for this proof); otherwise `invalid code`;
  * - `id_token`: needs `id_token_jwk_url` and `allow_oauth_token: true` in the context's OIDC
- * configuration; the token's signature is **verified** against that JWKS (issuer, expiry)
- * and its `sub` must be the instance's `oidc_id`;
+ * configuration; the token's signature is **verified** against that JWKS (fetched and
+ * cached by Hearth), its `exp` / `nbf` are checked, and its `sub` must be the instance's
+ * `oidc_id`;
  * - `oidc_token`: needs `userinfo_url`, the instance mapping and `allow_oauth_token: true`;
- * the provider's userinfo for that token is **fetched** and must map to this instance;
+ * the provider's userinfo for that token is **fetched** (`GET userinfo_url` with the token
+ * as bearer) and must map to this instance: `userinfo_instance_prefix` + the value of the
+ * `userinfo_instance_field` claim + `userinfo_instance_suffix` must be the instance domain
+ * (with `allow_custom_instance`, the userinfo `sub` must be the instance's `oidc_id`);
+ * - without any of the three, the `oidc_token` rules apply (an enabled endpoint then answers
+ * `the oidc_token is invalid`);
  * - a context without the needed configuration answers `this endpoint is not enabled`.
  * The reference implementation discards the result of the `id_token` / `oidc_token` checks (a
  * variable-shadowing bug, so any token passes once the endpoint is enabled); Hearth performs
@@ -1780,7 +1839,8 @@ export const exchangeOidcToken = <ThrowOnError extends boolean = false>(options:
  * `redirect_uri`, `scope`, `response_type=code`, `code_challenge` and `code_challenge_method`
  * and posts to `POST /auth/authorize`.
  *
- * Every answer sets the `_csrf` cookie used by the consent form. The access code is a document of
+ * Every HTML page (`200`) sets the `_csrf` cookie used by the consent form (an existing valid
+ * `_csrf` cookie keeps its value, so several tabs work). The access code is a document of
  * `io.cozy.oauth.access_codes` holding the client id, the scope and the PKCE challenge; it is
  * exchanged once at `POST /auth/access_token`. The redirect carries the code twice, as
  * `access_code` (read by the official clients) and as `code` (RFC 6749).
@@ -1790,7 +1850,15 @@ export const exchangeOidcToken = <ThrowOnError extends boolean = false>(options:
  * answers `429`.
  *
  */
-export const getAuthorizePage = <ThrowOnError extends boolean = false>(options: Options<GetAuthorizePageData, ThrowOnError>) => (options.client ?? client).get<GetAuthorizePageResponses, GetAuthorizePageErrors, ThrowOnError>({ url: '/auth/authorize', ...options });
+export const getAuthorizePage = <ThrowOnError extends boolean = false>(options?: Options<GetAuthorizePageData, ThrowOnError>) => (options?.client ?? client).get<GetAuthorizePageResponses, GetAuthorizePageErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'cozysessid',
+            type: 'apiKey'
+        }],
+    url: '/auth/authorize',
+    ...options
+});
 
 /**
  * Grant an OAuth authorization (consent form)
@@ -1871,13 +1939,13 @@ export const authorize = <ThrowOnError extends boolean = false>(options: Options
  * **Rate limit**: none.
  *
  */
-export const createAccessToken = <ThrowOnError extends boolean = false>(options: Options<CreateAccessTokenData, ThrowOnError>) => (options.client ?? client).post<CreateAccessTokenResponses, CreateAccessTokenErrors, ThrowOnError>({
+export const createAccessToken = <ThrowOnError extends boolean = false>(options?: Options<CreateAccessTokenData, ThrowOnError>) => (options?.client ?? client).post<CreateAccessTokenResponses, CreateAccessTokenErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
     url: '/auth/access_token',
     ...options,
     headers: {
         'Content-Type': 'application/x-www-form-urlencoded',
-        ...options.headers
+        ...options?.headers
     }
 });
 
@@ -1902,9 +1970,9 @@ export const createAccessToken = <ThrowOnError extends boolean = false>(options:
  * the owner (template `two_factor`, mode noreply) and the answer is `403` with the new
  * `two_factor_token`: every failed attempt mails a new code.
  *
- * Order of checks: maximal token → `201`; otherwise body readable and passphrase correct (else
- * `401`, including for a malformed body); then, with two-factor authentication, a valid pair
- * (else `403`).
+ * Order of checks: maximal token → `201`; otherwise passphrase correct (else `401`); then, with
+ * two-factor authentication, a valid pair (else `403`). A body that is not JSON, or whose fields
+ * are not strings, answers `400` (the reference implementation answers `401 Not authorized`).
  *
  * **Rate limit**: none (neither wrong passphrases nor wrong passcodes are counted).
  *
@@ -2029,6 +2097,11 @@ export const getPassphraseResetPage = <ThrowOnError extends boolean = false>(opt
  */
 export const requestPassphraseReset = <ThrowOnError extends boolean = false>(options: Options<RequestPassphraseResetData, ThrowOnError>) => (options.client ?? client).post<RequestPassphraseResetResponses, RequestPassphraseResetErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
+    security: [{
+            in: 'cookie',
+            name: 'cozysessid',
+            type: 'apiKey'
+        }],
     url: '/auth/passphrase_reset',
     ...options,
     headers: {
@@ -2057,7 +2130,15 @@ export const requestPassphraseReset = <ThrowOnError extends boolean = false>(opt
  * **Rate limit**: none.
  *
  */
-export const getPassphraseRenewPage = <ThrowOnError extends boolean = false>(options: Options<GetPassphraseRenewPageData, ThrowOnError>) => (options.client ?? client).get<GetPassphraseRenewPageResponses, GetPassphraseRenewPageErrors, ThrowOnError>({ url: '/auth/passphrase_renew', ...options });
+export const getPassphraseRenewPage = <ThrowOnError extends boolean = false>(options: Options<GetPassphraseRenewPageData, ThrowOnError>) => (options.client ?? client).get<GetPassphraseRenewPageResponses, GetPassphraseRenewPageErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'cozysessid',
+            type: 'apiKey'
+        }],
+    url: '/auth/passphrase_renew',
+    ...options
+});
 
 /**
  * Set a new passphrase with a reset token
@@ -2099,6 +2180,11 @@ export const getPassphraseRenewPage = <ThrowOnError extends boolean = false>(opt
  */
 export const renewPassphrase = <ThrowOnError extends boolean = false>(options: Options<RenewPassphraseData, ThrowOnError>) => (options.client ?? client).post<RenewPassphraseResponses, RenewPassphraseErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
+    security: [{
+            in: 'cookie',
+            name: 'cozysessid',
+            type: 'apiKey'
+        }],
     url: '/auth/passphrase_renew',
     ...options,
     headers: {

@@ -181,7 +181,9 @@ export type EmailUpdateRequest = {
      */
     passphrase: string;
     /**
-     * The new email address; Hearth checks that it is a well-formed address.
+     * The new email address. Hearth checks that it is a well-formed address (`local@domain`, no
+     * spaces) after the passphrase, and answers `422` (`source.parameter: "email"`) otherwise.
+     *
      */
     email: string;
 };
@@ -299,7 +301,10 @@ export type PassphraseUpdate = {
      */
     new_passphrase?: string;
     /**
-     * The PBKDF2 iterations used for `new_passphrase`; `0` (legacy / clear text), otherwise between 50 000 and 5 000 000.
+     * The PBKDF2 iterations used for `new_passphrase`; `0` or absent (legacy / clear text on the
+     * force path), otherwise between 50 000 and 5 000 000. The server checks the range itself and
+     * answers `422` (`source.parameter: "KdfIterations"`) outside it.
+     *
      */
     iterations?: number;
     /**
@@ -361,7 +366,10 @@ export type PassphraseRegistration = {
      */
     passphrase: string;
     /**
-     * The PBKDF2 iterations used on the client side; `0` (or absent) means clear text, otherwise between 50 000 and 5 000 000.
+     * The PBKDF2 iterations used on the client side; `0` (or absent) means clear text, otherwise
+     * between 50 000 and 5 000 000. The server checks the range itself and answers `422`
+     * (`source.parameter: "KdfIterations"`) outside it.
+     *
      */
     iterations?: number;
     /**
@@ -455,9 +463,12 @@ export type PassphraseFlagshipRegistration = {
      */
     passphrase: string;
     /**
-     * The PBKDF2 iterations used on the client side, between 50 000 and 5 000 000 (`0` is rejected on this route).
+     * The PBKDF2 iterations used on the client side, between 50 000 and 5 000 000 (`0`, or no value,
+     * is rejected on this route). The server checks the range itself and answers `422`
+     * (`source.parameter: "KdfIterations"`) outside it.
+     *
      */
-    iterations: number;
+    iterations?: number;
     /**
      * The bitwarden encryption key, encrypted with the master key.
      */
@@ -1415,26 +1426,31 @@ export type AdminNotificationCategory = {
 /**
  * The metadata a client sends to register (RFC 7591). Unknown keys are accepted and ignored.
  * `client_id`, `client_secret`, `grant_types`, `response_types` and the other server-controlled
- * fields are ignored if sent.
+ * fields are ignored if sent. `redirect_uris`, `client_name` and `software_id` are required; they
+ * are checked by the server in the order of the registration errors (a missing or empty one is
+ * `invalid_redirect_uri` / `invalid_client_metadata` with an `error_description`), so the schema
+ * leaves them optional.
  *
  */
 export type OAuthClientRegistration = {
     /**
      * The redirection URIs (at least one). Each must parse as a URI, must not have the instance
-     * domain as host and must not have a fragment, otherwise `invalid_redirect_uri`.
+     * domain as host and must not have a fragment, otherwise `invalid_redirect_uri`. Required and
+     * non-empty (otherwise `invalid_redirect_uri`).
      *
      */
-    redirect_uris: Array<string>;
+    redirect_uris?: Array<string>;
     /**
-     * The name shown to the owner (a `-N` suffix is added when the name is taken). Required, non-empty.
+     * The name shown to the owner (a `-N` suffix is added when the name is taken). Required, non-empty (otherwise `invalid_client_metadata`).
      */
-    client_name: string;
+    client_name?: string;
     /**
      * The id of the software. Required, non-empty. `registry://<slug>` links the client to that
      * webapp of the instance registries (`registry://store` and `registry://settings` are refused).
+     * Required, non-empty (otherwise `invalid_client_metadata`).
      *
      */
-    software_id: string;
+    software_id?: string;
     /**
      * The kind of client (`mobile`, `desktop`, `browser`…).
      */
@@ -1636,14 +1652,17 @@ export type OAuthClient = {
  * is cleared (`pending`, `notification_*`, `synchronized_at`…). Unknown keys are accepted and
  * ignored: the official client sends stray camelCase keys (`clientSecret`,
  * `registrationAccessToken`, `certificationConfig`, `shouldRequireFlagshipPermissions`…), listed
- * below so that they can be described.
+ * below so that they can be described. `client_id`, `redirect_uris`, `client_name` and
+ * `software_id` are required; the server checks them in the order of the update errors
+ * (`invalid_client_id`, `invalid_redirect_uri`, `invalid_client_metadata`), so the schema leaves
+ * them optional.
  *
  */
 export type OAuthClientUpdate = {
     /**
      * Must repeat the client id of the path, otherwise `400 invalid_client_id`.
      */
-    client_id: string;
+    client_id?: string;
     /**
      * Absent or empty: the secret is kept. Equal to the current secret: the secret is **rotated**
      * and the new one is returned. Anything else: `400 invalid_client_secret`.
@@ -1651,17 +1670,17 @@ export type OAuthClientUpdate = {
      */
     client_secret?: string;
     /**
-     * The redirection URIs, validated as in `POST /auth/register`.
+     * The redirection URIs, validated as in `POST /auth/register` (non-empty).
      */
-    redirect_uris: Array<string>;
+    redirect_uris?: Array<string>;
     /**
-     * The name of the client; a new name goes through the `-N` unicity suffix again.
+     * The name of the client (non-empty); a new name goes through the `-N` unicity suffix again.
      */
-    client_name: string;
+    client_name?: string;
     /**
-     * The id of the software, validated as in `POST /auth/register`.
+     * The id of the software, validated as in `POST /auth/register` (non-empty).
      */
-    software_id: string;
+    software_id?: string;
     /**
      * The kind of client.
      */
@@ -1961,9 +1980,9 @@ export type LoginForm = {
      */
     email_verified_code?: string;
     /**
-     * Must be equal to the `_csrf` cookie.
+     * Must be equal to the `_csrf` cookie. Required; a missing field answers `400` `missing csrf token in the form parameter` (checked by the server, hence optional in the schema).
      */
-    csrf_token: string;
+    csrf_token?: string;
 };
 
 /**
@@ -2039,9 +2058,9 @@ export type MagicLinkForm = {
      */
     redirect?: string;
     /**
-     * Must be equal to the `_csrf` cookie.
+     * Must be equal to the `_csrf` cookie. Required; a missing field answers `400` `missing csrf token in the form parameter` (checked by the server, hence optional in the schema).
      */
-    csrf_token: string;
+    csrf_token?: string;
 };
 
 /**
@@ -2061,9 +2080,9 @@ export type MagicLinkTwoFactorForm = {
      */
     redirect?: string;
     /**
-     * Must be equal to the `_csrf` cookie.
+     * Must be equal to the `_csrf` cookie. Required; a missing field answers `400` `missing csrf token in the form parameter` (checked by the server, hence optional in the schema).
      */
-    csrf_token: string;
+    csrf_token?: string;
 };
 
 /**
@@ -2149,22 +2168,24 @@ export type DeeplinkResponse = {
 /**
  * The token request of `POST /auth/access_token`, sent as a form (every field is a string). The
  * fields `code` and `code_verifier` go with the `authorization_code` grant, `refresh_token` with
- * the `refresh_token` grant.
+ * the `refresh_token` grant. `grant_type`, `client_id` and `client_secret` are required: the
+ * server checks them itself, in order, and answers the exact messages of the token endpoint
+ * (`the <field> parameter is mandatory`), so the schema leaves every field optional.
  *
  */
 export type AccessTokenRequest = {
     /**
-     * The grant. Any other value answers `400 {"error":"invalid grant type"}`.
+     * The grant, `authorization_code` or `refresh_token`. Any other value answers `400 {"error":"invalid grant type"}`.
      */
-    grant_type: 'authorization_code' | 'refresh_token';
+    grant_type?: string;
     /**
-     * The id of the registered OAuth client.
+     * The id of the registered OAuth client (unknown → `the client must be registered`).
      */
-    client_id: string;
+    client_id?: string;
     /**
      * The secret of the client (32 characters, unpadded base64url).
      */
-    client_secret: string;
+    client_secret?: string;
     /**
      * The access code received on the redirect URI (`access_code` or `code`, the same value); single use. Required by the `authorization_code` grant.
      */
@@ -2477,7 +2498,8 @@ export type ClientId = string;
 /**
  * The CSRF cookie set by the `GET` page that carries the form (32 random characters,
  * `Path=/auth`, `Max-Age=3600`, `HttpOnly`, `Secure`, `SameSite=Strict`). The form field
- * `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`.
+ * `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`
+ * (checked by the server, hence optional in the schema).
  *
  */
 export type CsrfCookie = string;
@@ -2710,7 +2732,7 @@ export type RequestEmailUpdateErrors = {
      */
     404: PlainError;
     /**
-     * The new email address is missing or malformed (JSON:API error).
+     * The new email address is malformed (JSON:API error).
      */
     422: JsonApiErrors;
 };
@@ -3293,7 +3315,7 @@ export type GetExternalTiesErrors = {
      */
     404: PlainError;
     /**
-     * The manager could not be asked (not configured, unreachable, or an invalid answer).
+     * The manager could not be asked (unreachable, an error status, or an invalid answer).
      */
     502: JsonApiErrors;
 };
@@ -3330,7 +3352,7 @@ export type RedirectToPremiumErrors = {
      */
     403: PlainError;
     /**
-     * No manager is configured for the instance context (JSON:API error).
+     * No manager is configured for the instance context, or the instance has no `uuid` (JSON:API error).
      */
     404: JsonApiErrors;
 };
@@ -3359,7 +3381,7 @@ export type GetInstanceSettingsErrors = {
      */
     401: PlainError;
     /**
-     * The settings document of the instance does not exist (a broken instance; JSON:API error from the database).
+     * The settings document of the instance does not exist (a broken instance; JSON:API error from the database), or no instance is served at this host (`Instance not found`).
      */
     404: JsonApiErrors;
 };
@@ -3668,6 +3690,10 @@ export type SignTosErrors = {
      *
      */
     404: PlainError;
+    /**
+     * The manager could not record the signature (JSON:API error).
+     */
+    502: JsonApiErrors;
 };
 
 export type SignTosError = SignTosErrors[keyof SignTosErrors];
@@ -3768,7 +3794,7 @@ export type UploadAvatarErrors = {
      */
     404: PlainError;
     /**
-     * The body is above 20 000 000 bytes (JSON:API error).
+     * The body is above 20 000 000 bytes (JSON:API error, detail "The request body is too large").
      */
     413: JsonApiErrors;
 };
@@ -3862,7 +3888,7 @@ export type ListOAuthClientsData = {
     path?: never;
     query?: {
         /**
-         * The maximum number of clients in the page (1 to 1000, default 100).
+         * The maximum number of clients in the page (1 to 1000, default 100); any other integer is read as 100.
          */
         'page[limit]'?: number;
         /**
@@ -4537,6 +4563,10 @@ export type ConfirmFlagshipCodeData = {
 
 export type ConfirmFlagshipCodeErrors = {
     /**
+     * The form cannot be read (a field is repeated or too long).
+     */
+    400: PlainError;
+    /**
      * The code is wrong or expired, or the rate limit is exceeded (same translated message).
      */
     401: PlainError;
@@ -4881,6 +4911,14 @@ export type GetTwoFactorPageData = {
          * `true` for a long-run session; carried by the page into the URL it posts to.
          */
         'long-run-session'?: string;
+        /**
+         * The same flag under the name `POST /auth/login` puts in the URL of this page
+         * (`long_run_session=<bool>`). Either name set to `true` makes the page post with
+         * `long-run-session=true` in its query string, so that a long-run session survives the second
+         * factor (the reference implementation reads only `long-run-session` here and so loses it).
+         *
+         */
+        long_run_session?: string;
         /**
          * `false` hides the "trust this device" checkbox (used after an external login).
          */
@@ -5271,23 +5309,25 @@ export type ExchangeOidcTokenResponse = ExchangeOidcTokenResponses[keyof Exchang
 export type GetAuthorizePageData = {
     body?: never;
     path?: never;
-    query: {
+    query?: {
         /**
-         * The id of the registered OAuth client. Missing or unknown → `400` HTML error page.
+         * Required: the id of the registered OAuth client. Missing or unknown → `400` HTML error page
+         * (checked by the server after the `session_code`, hence optional in the schema).
+         *
          */
-        client_id: string;
+        client_id?: string;
         /**
-         * Must be exactly one of the client's registered `redirect_uris`. Missing or not registered → `400` HTML error page.
+         * Required; must be exactly one of the client's registered `redirect_uris`. Missing or not registered → `400` HTML error page.
          */
-        redirect_uri: string;
+        redirect_uri?: string;
         /**
-         * An opaque value chosen by the client, sent back on the redirect. Missing → `400` HTML error page.
+         * Required; an opaque value chosen by the client, sent back on the redirect. Missing → `400` HTML error page.
          */
-        state: string;
+        state?: string;
         /**
-         * Must be `code`; anything else → `400` HTML error page.
+         * Required; must be `code`. Missing or anything else → `400` HTML error page.
          */
-        response_type: 'code';
+        response_type?: string;
         /**
          * Space-separated permissions (`io.cozy.files io.cozy.contacts:GET`…), `*` for the flagship app
          * (PKCE required), or `login` for clients allowed to use it. Replaced by the manifest
@@ -5300,9 +5340,9 @@ export type GetAuthorizePageData = {
          */
         code_challenge?: string;
         /**
-         * `S256`, the only method; required with a `code_challenge`.
+         * `S256`, the only method; required with a `code_challenge`. Anything else → `400` HTML error page.
          */
-        code_challenge_method?: 'S256';
+        code_challenge_method?: string;
         /**
          * A session code from `POST /auth/session_code` (or a flagship login); consumed on sight, it opens a short-run session.
          */
@@ -5352,32 +5392,36 @@ export type GetAuthorizePageResponse = GetAuthorizePageResponses[keyof GetAuthor
 export type AuthorizeData = {
     /**
      * The consent form (hidden fields of the consent page). Every field is a string.
+     * `csrf_token`, `client_id`, `state`, `redirect_uri` and `response_type` are required; the
+     * server checks them itself (CSRF first, then the parameters as for the page), so that
+     * each failure has its documented answer.
+     *
      */
     body: {
         /**
-         * Must equal the `_csrf` cookie. Missing → `400`; different → `403`.
+         * Required; must equal the `_csrf` cookie. Missing → `400`; different → `403`.
          */
-        csrf_token: string;
+        csrf_token?: string;
         /**
-         * The id of the registered OAuth client.
+         * Required; the id of the registered OAuth client.
          */
-        client_id: string;
+        client_id?: string;
         /**
          * The client's opaque state, sent back on the redirect.
          */
-        state: string;
+        state?: string;
         /**
          * Exactly one of the client's registered redirect URIs.
          */
-        redirect_uri: string;
+        redirect_uri?: string;
         /**
          * The scope shown on the consent page (replaced for clients linked to a webapp).
          */
         scope?: string;
         /**
-         * Always `code`.
+         * Required; always `code`.
          */
-        response_type: 'code';
+        response_type?: string;
         /**
          * The PKCE challenge of the authorization request (mandatory for scope `*`).
          */
@@ -5385,7 +5429,7 @@ export type AuthorizeData = {
         /**
          * `S256`, required with a `code_challenge`.
          */
-        code_challenge_method?: 'S256';
+        code_challenge_method?: string;
     };
     path?: never;
     query?: never;
@@ -5440,7 +5484,10 @@ export type AuthorizeResponses = {
 export type AuthorizeResponse = AuthorizeResponses[keyof AuthorizeResponses];
 
 export type CreateAccessTokenData = {
-    body: AccessTokenRequest;
+    /**
+     * The token request as a form. An empty body answers `400 the grant_type parameter is mandatory`.
+     */
+    body?: AccessTokenRequest;
     path?: never;
     query?: never;
     url: '/auth/access_token';
@@ -5500,7 +5547,11 @@ export type CreateSessionCodeData = {
 
 export type CreateSessionCodeErrors = {
     /**
-     * No maximal token, and the passphrase is missing or wrong (or the body is not valid JSON).
+     * No maximal token, and the body is not valid JSON or does not match its schema.
+     */
+    400: PlainError;
+    /**
+     * No maximal token, and the passphrase is missing or wrong.
      */
     401: PlainError;
     /**
@@ -5699,9 +5750,9 @@ export type RequestPassphraseResetData = {
      */
     body: {
         /**
-         * Must equal the `_csrf` cookie. Missing → `400`; different → `403`.
+         * Required; must equal the `_csrf` cookie. Missing → `400`; different → `403` (checked by the server, hence optional in the schema).
          */
-        csrf_token: string;
+        csrf_token?: string;
         /**
          * Where the login button of the result page sends the user afterwards.
          */
@@ -5799,17 +5850,17 @@ export type RenewPassphraseData = {
      */
     body: {
         /**
-         * Must equal the `_csrf` cookie. Missing → `400`; different → `403`.
+         * Required; must equal the `_csrf` cookie. Missing → `400`; different → `403` (checked by the server, hence optional in the schema).
          */
-        csrf_token: string;
+        csrf_token?: string;
         /**
-         * The reset token from the mail link (32 hexadecimal characters).
+         * Required; the reset token from the mail link (32 hexadecimal characters). Missing → like an invalid token (checked by the server, hence optional in the schema).
          */
-        passphrase_reset_token: string;
+        passphrase_reset_token?: string;
         /**
-         * The new passphrase hashed on the client side (base64 of PBKDF2-SHA256, 44 characters), or the clear-text passphrase when `iterations` is 0 or `key` is empty.
+         * Required (missing or empty → `400` `Missing new passphrase`). The new passphrase hashed on the client side (base64 of PBKDF2-SHA256, 44 characters), or the clear-text passphrase when `iterations` is 0 or `key` is empty.
          */
-        passphrase: string;
+        passphrase?: string;
         /**
          * The PBKDF2 iterations used on the client side, as a decimal integer (0, or 50 000 to 5 000 000). 0 or absent means a clear-text passphrase.
          */

@@ -9,7 +9,7 @@ export const zStatus = z.object({
     status: z.enum(['OK', 'KO']),
     message: z.string(),
     database: z.enum(['healthy', 'unhealthy']),
-    database_latency_ms: z.int().gte(0).optional()
+    database_latency_ms: z.int().gte(0).lte(2147483647).optional()
 });
 
 /**
@@ -76,7 +76,7 @@ export const zTextMessage = z.string();
  *
  */
 export const zClientsUsage = z.object({
-    limit: z.int().gte(0).optional(),
+    limit: z.coerce.bigint().gte(BigInt(0)).lte(BigInt(9007199254740991)).optional(),
     count: z.int().gte(0).lte(100),
     limitReached: z.boolean(),
     limitExceeded: z.boolean()
@@ -102,7 +102,7 @@ export const zClientsUsageDocument = z.object({
  */
 export const zEmailUpdateRequest = z.object({
     passphrase: z.string().max(1024),
-    email: z.email().max(4096)
+    email: z.string().max(4096)
 });
 
 /**
@@ -161,7 +161,7 @@ export const zPassphraseParametersDocument = z.object({
 export const zPassphraseUpdate = z.object({
     current_passphrase: z.string().max(1024).optional(),
     new_passphrase: z.string().max(1024).optional(),
-    iterations: z.int().gte(0).lte(5000000).optional(),
+    iterations: z.int().min(-2147483648, { error: 'Invalid value: Expected int32 to be >= -2147483648' }).max(2147483647, { error: 'Invalid value: Expected int32 to be <= 2147483647' }).optional(),
     key: z.string().max(4096).optional(),
     two_factor_token: z.string().max(4096).optional(),
     two_factor_passcode: z.string().max(4096).optional(),
@@ -183,9 +183,9 @@ export const zPassphraseTwoFactorToken = z.object({
  *
  */
 export const zPassphraseRegistration = z.object({
-    register_token: z.string().max(4096),
+    register_token: z.string().max(4096).regex(/^[0-9a-f]{32}$/),
     passphrase: z.string().max(1024),
-    iterations: z.int().gte(0).lte(5000000).optional(),
+    iterations: z.int().min(-2147483648, { error: 'Invalid value: Expected int32 to be >= -2147483648' }).max(2147483647, { error: 'Invalid value: Expected int32 to be <= 2147483647' }).optional(),
     key: z.string().max(4096).optional(),
     public_key: z.string().max(4096).optional(),
     private_key: z.string().max(4096).optional(),
@@ -199,7 +199,7 @@ export const zPassphraseRegistration = z.object({
  *
  */
 export const zPassphraseRegistrationForm = z.object({
-    register_token: z.string().max(4096),
+    register_token: z.string().max(4096).regex(/^[0-9a-f]{32}$/),
     passphrase: z.string().max(1024),
     iterations: z.string().max(4096).regex(/^[0-9]+$/).optional(),
     key: z.string().max(4096).optional(),
@@ -223,14 +223,14 @@ export const zOnboardingRedirect = z.object({
  *
  */
 export const zPassphraseFlagshipRegistration = z.object({
-    register_token: z.string().max(4096),
+    register_token: z.string().max(4096).regex(/^[0-9a-f]{32}$/),
     passphrase: z.string().max(1024),
-    iterations: z.int().gte(50000).lte(5000000),
+    iterations: z.int().min(-2147483648, { error: 'Invalid value: Expected int32 to be >= -2147483648' }).max(2147483647, { error: 'Invalid value: Expected int32 to be <= 2147483647' }).optional(),
     key: z.string().max(4096).optional(),
     public_key: z.string().max(4096).optional(),
     private_key: z.string().max(4096).optional(),
     hint: z.string().max(1024).optional(),
-    client_id: z.string().max(4096),
+    client_id: z.string().max(4096).regex(/^[0-9a-f]{32}$/),
     client_secret: z.string().max(4096)
 });
 
@@ -345,7 +345,7 @@ export const zInstanceSettingsAttributes = z.object({
     tracking: z.string().max(4096).optional(),
     cozyMetadata: z.object({
         doctypeVersion: z.string().optional(),
-        metadataVersion: z.int().optional(),
+        metadataVersion: z.int().gte(0).lte(2147483647).optional(),
         createdAt: z.iso.datetime().optional(),
         updatedAt: z.iso.datetime().optional()
     }).optional(),
@@ -366,7 +366,7 @@ export const zInstanceSettingsAttributes = z.object({
     org_id: z.string().max(4096),
     oidc_logout_url: z.string().max(4096).optional(),
     context: z.string().max(4096),
-    sponsorships: z.array(z.string().max(4096)).optional(),
+    sponsorships: z.array(z.string().max(4096)).max(100).optional(),
     legal_notice_url: z.string().max(4096).optional()
 });
 
@@ -426,7 +426,7 @@ export const zInstanceSettingsUpdate = z.object({
             uuid: z.string().max(4096).optional(),
             oidc_id: z.string().max(4096).optional(),
             context: z.string().max(4096).optional(),
-            sponsorships: z.array(z.string().max(4096)).optional()
+            sponsorships: z.array(z.string().max(4096)).max(100).optional()
         })
     })
 });
@@ -469,7 +469,7 @@ export const zSession = z.object({
  * The `meta` object of a JSON:API list, with the number of items in `data`.
  */
 export const zCountMeta = z.object({
-    count: z.int().gte(0)
+    count: z.int().gte(0).lte(2147483647)
 });
 
 /**
@@ -501,9 +501,9 @@ export const zOAuthClientResource = z.object({
         client_secret_expires_at: z.literal(0),
         allow_login_scope: z.boolean().optional(),
         pending: z.boolean().optional(),
-        redirect_uris: z.array(z.string().max(4096)),
-        grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])),
-        response_types: z.array(z.enum(['code'])),
+        redirect_uris: z.array(z.string().max(4096)).max(100),
+        grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).max(2),
+        response_types: z.array(z.enum(['code'])).max(1),
         client_name: z.string().max(255),
         client_kind: z.string().max(255).optional(),
         client_uri: z.string().max(4096).optional(),
@@ -529,7 +529,7 @@ export const zOAuthClientResource = z.object({
         oidc_session_id: z.string().max(4096).optional(),
         cozyMetadata: z.object({
             doctypeVersion: z.string().optional(),
-            metadataVersion: z.int().optional(),
+            metadataVersion: z.int().gte(0).lte(2147483647).optional(),
             createdAt: z.iso.datetime().optional(),
             updatedAt: z.iso.datetime().optional(),
             createdByApp: z.string().max(255).optional(),
@@ -546,7 +546,7 @@ export const zOAuthClientResource = z.object({
  * The JSON:API list of `GET /settings/clients`, one page at a time.
  */
 export const zOAuthClientList = z.object({
-    data: z.array(zOAuthClientResource),
+    data: z.array(zOAuthClientResource).max(1000),
     meta: zCountMeta,
     links: z.object({
         next: z.string().max(4096).optional()
@@ -612,7 +612,7 @@ export const zFlagsDocument = z.object({
             self: z.enum(['/settings/flags'])
         })
     }),
-    included: z.array(zFlagsSource).optional()
+    included: z.array(zFlagsSource).max(5).optional()
 });
 
 /**
@@ -631,13 +631,16 @@ export const zAdminNotificationCategory = z.object({
 /**
  * The metadata a client sends to register (RFC 7591). Unknown keys are accepted and ignored.
  * `client_id`, `client_secret`, `grant_types`, `response_types` and the other server-controlled
- * fields are ignored if sent.
+ * fields are ignored if sent. `redirect_uris`, `client_name` and `software_id` are required; they
+ * are checked by the server in the order of the registration errors (a missing or empty one is
+ * `invalid_redirect_uri` / `invalid_client_metadata` with an `error_description`), so the schema
+ * leaves them optional.
  *
  */
 export const zOAuthClientRegistration = z.object({
-    redirect_uris: z.array(z.string().max(4096)).min(1),
-    client_name: z.string().min(1).max(255),
-    software_id: z.string().min(1).max(4096),
+    redirect_uris: z.array(z.string().max(4096)).max(100).optional(),
+    client_name: z.string().max(255).optional(),
+    software_id: z.string().max(4096).optional(),
     client_kind: z.string().max(255).optional(),
     client_uri: z.string().max(4096).optional(),
     logo_uri: z.string().max(4096).optional(),
@@ -664,9 +667,9 @@ export const zOAuthClient = z.object({
     registration_access_token: z.string().optional(),
     allow_login_scope: z.boolean().optional(),
     pending: z.boolean().optional(),
-    redirect_uris: z.array(z.string().max(4096)),
-    grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])),
-    response_types: z.array(z.enum(['code'])),
+    redirect_uris: z.array(z.string().max(4096)).max(100),
+    grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).max(2),
+    response_types: z.array(z.enum(['code'])).max(1),
     client_name: z.string().max(255),
     client_kind: z.string().max(255).optional(),
     client_uri: z.string().max(4096).optional(),
@@ -692,7 +695,7 @@ export const zOAuthClient = z.object({
     oidc_session_id: z.string().max(4096).optional(),
     cozyMetadata: z.object({
         doctypeVersion: z.string().optional(),
-        metadataVersion: z.int().optional(),
+        metadataVersion: z.int().gte(0).lte(2147483647).optional(),
         createdAt: z.iso.datetime().optional(),
         updatedAt: z.iso.datetime().optional(),
         createdByApp: z.string().max(255).optional(),
@@ -707,15 +710,18 @@ export const zOAuthClient = z.object({
  * is cleared (`pending`, `notification_*`, `synchronized_at`…). Unknown keys are accepted and
  * ignored: the official client sends stray camelCase keys (`clientSecret`,
  * `registrationAccessToken`, `certificationConfig`, `shouldRequireFlagshipPermissions`…), listed
- * below so that they can be described.
+ * below so that they can be described. `client_id`, `redirect_uris`, `client_name` and
+ * `software_id` are required; the server checks them in the order of the update errors
+ * (`invalid_client_id`, `invalid_redirect_uri`, `invalid_client_metadata`), so the schema leaves
+ * them optional.
  *
  */
 export const zOAuthClientUpdate = z.object({
-    client_id: z.string().max(255),
+    client_id: z.string().max(255).optional(),
     client_secret: z.string().max(4096).optional(),
-    redirect_uris: z.array(z.string().max(4096)).min(1),
-    client_name: z.string().min(1).max(255),
-    software_id: z.string().min(1).max(4096),
+    redirect_uris: z.array(z.string().max(4096)).max(100).optional(),
+    client_name: z.string().max(255).optional(),
+    software_id: z.string().max(4096).optional(),
     client_kind: z.string().max(255).optional(),
     client_uri: z.string().max(4096).optional(),
     logo_uri: z.string().max(4096).optional(),
@@ -727,24 +733,24 @@ export const zOAuthClientUpdate = z.object({
     notifications: z.record(z.string(), zAdminNotificationCategory).optional(),
     pending: z.boolean().optional(),
     created_at_onboarding: z.boolean().optional(),
-    synchronized_at: z.iso.datetime().optional(),
-    last_refreshed_at: z.iso.datetime().optional(),
+    synchronized_at: z.iso.datetime().max(64).optional(),
+    last_refreshed_at: z.iso.datetime().max(64).optional(),
     oidc_session_id: z.string().max(4096).optional(),
-    client_secret_expires_at: z.int().optional(),
+    client_secret_expires_at: z.coerce.bigint().gte(BigInt(0)).lte(BigInt(9007199254740991)).optional(),
     registration_access_token: z.string().max(4096).optional(),
-    grant_types: z.array(z.string()).optional(),
-    response_types: z.array(z.string()).optional(),
+    grant_types: z.array(z.string().max(255)).max(10).optional(),
+    response_types: z.array(z.string().max(255)).max(10).optional(),
     allow_login_scope: z.boolean().optional(),
     flagship: z.boolean().optional(),
     certified_from_store: z.boolean().optional(),
     clientSecret: z.string().max(4096).optional(),
-    clientSecretExpiresAt: z.int().optional(),
+    clientSecretExpiresAt: z.coerce.bigint().gte(BigInt(0)).lte(BigInt(9007199254740991)).optional(),
     registrationAccessToken: z.string().max(4096).optional(),
     shouldRequireFlagshipPermissions: z.boolean().optional(),
     certificationConfig: z.object({
-        cloudProjectNumber: z.string().optional(),
-        issuer: z.string().optional(),
-        androidSafetyNetApiKey: z.string().optional()
+        cloudProjectNumber: z.string().max(255).optional(),
+        issuer: z.string().max(255).optional(),
+        androidSafetyNetApiKey: z.string().max(4096).optional()
     }).optional()
 });
 
@@ -769,8 +775,8 @@ export const zAttestationChallenge = z.object({
 export const zAttestationRequest = z.object({
     platform: z.enum(['android', 'ios']),
     issuer: z.string().max(255).optional(),
-    challenge: z.string().max(255),
-    attestation: z.string().max(65536),
+    challenge: z.string().max(255).regex(/^[A-Za-z0-9]{24}$/),
+    attestation: z.string().max(65536).regex(/^[A-Za-z0-9+\/=._-]+$/),
     keyId: z.string().max(255).optional()
 });
 
@@ -808,7 +814,7 @@ export const zPrelogin = z.object({
  */
 export const zFlagshipLoginRequest = z.object({
     passphrase: z.string().max(1024).optional(),
-    client_id: z.string().max(255).optional(),
+    client_id: z.string().max(255).regex(/^[0-9a-f]{32}$/).optional(),
     client_secret: z.string().max(4096).optional(),
     two_factor_token: z.string().max(4096).optional(),
     two_factor_passcode: z.string().max(255).optional(),
@@ -837,7 +843,7 @@ export const zLoginForm = z.object({
     'long-run-session': z.string().max(255).optional(),
     'trusted-device-token': z.string().max(4096).optional(),
     email_verified_code: z.string().max(255).optional(),
-    csrf_token: z.string().max(255)
+    csrf_token: z.string().max(255).optional()
 });
 
 /**
@@ -876,7 +882,7 @@ export const zTwoFactorSuccess = z.object({
  */
 export const zMagicLinkForm = z.object({
     redirect: z.string().max(4096).optional(),
-    csrf_token: z.string().max(255)
+    csrf_token: z.string().max(255).optional()
 });
 
 /**
@@ -886,7 +892,7 @@ export const zMagicLinkTwoFactorForm = z.object({
     magic_code: z.string().max(255).optional(),
     passphrase: z.string().max(1024).optional(),
     redirect: z.string().max(4096).optional(),
-    csrf_token: z.string().max(255)
+    csrf_token: z.string().max(255).optional()
 });
 
 /**
@@ -896,7 +902,7 @@ export const zMagicLinkTwoFactorForm = z.object({
  */
 export const zMagicLinkFlagshipRequest = z.object({
     magic_code: z.string().max(255).optional(),
-    client_id: z.string().max(255).optional(),
+    client_id: z.string().max(255).regex(/^[0-9a-f]{32}$/).optional(),
     client_secret: z.string().max(4096).optional(),
     passphrase: z.string().max(1024).optional()
 });
@@ -908,11 +914,11 @@ export const zMagicLinkFlagshipRequest = z.object({
  *
  */
 export const zOidcAccessTokenRequest = z.object({
-    client_id: z.string().max(255),
+    client_id: z.string().max(255).regex(/^[0-9a-f]{32}$/),
     client_secret: z.string().max(4096),
     scope: z.string().max(4096).optional(),
-    code: z.string().max(4096).optional(),
-    id_token: z.string().max(8192).optional(),
+    code: z.string().max(4096).regex(/^[A-Za-z0-9]{32}$/).optional(),
+    id_token: z.string().max(8192).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/).optional(),
     oidc_token: z.string().max(8192).optional(),
     two_factor_token: z.string().max(4096).optional(),
     two_factor_passcode: z.string().max(255).optional()
@@ -930,13 +936,15 @@ export const zDeeplinkResponse = z.object({
 /**
  * The token request of `POST /auth/access_token`, sent as a form (every field is a string). The
  * fields `code` and `code_verifier` go with the `authorization_code` grant, `refresh_token` with
- * the `refresh_token` grant.
+ * the `refresh_token` grant. `grant_type`, `client_id` and `client_secret` are required: the
+ * server checks them itself, in order, and answers the exact messages of the token endpoint
+ * (`the <field> parameter is mandatory`), so the schema leaves every field optional.
  *
  */
 export const zAccessTokenRequest = z.object({
-    grant_type: z.enum(['authorization_code', 'refresh_token']),
-    client_id: z.string().max(4096),
-    client_secret: z.string().max(4096),
+    grant_type: z.string().max(255).optional(),
+    client_id: z.string().max(4096).optional(),
+    client_secret: z.string().max(4096).optional(),
     code: z.string().max(4096).optional(),
     code_verifier: z.string().max(4096).optional(),
     refresh_token: z.string().max(4096).optional()
@@ -1005,7 +1013,7 @@ export const zNotificationInput = z.object({
     priority: z.enum(['high', 'normal']).optional(),
     sound: z.string().max(255).optional(),
     state: z.union([
-        z.string(),
+        z.string().max(4096),
         z.number(),
         z.boolean(),
         z.record(z.string(), z.unknown())
@@ -1015,8 +1023,8 @@ export const zNotificationInput = z.object({
         'mobile',
         'mail',
         'sms'
-    ])).optional(),
-    at: z.iso.datetime().optional(),
+    ])).max(3).optional(),
+    at: z.iso.datetime().max(64).optional(),
     content: z.string().max(65536).optional(),
     content_html: z.string().max(65536).optional()
 });
@@ -1086,10 +1094,11 @@ export const zClientId = z.string().min(1).max(255);
 /**
  * The CSRF cookie set by the `GET` page that carries the form (32 random characters,
  * `Path=/auth`, `Max-Age=3600`, `HttpOnly`, `Secure`, `SameSite=Strict`). The form field
- * `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`.
+ * `csrf_token` must be equal to it; a missing or different cookie answers `403` `invalid csrf token`
+ * (checked by the server, hence optional in the schema).
  *
  */
-export const zCsrfCookie = z.string();
+export const zCsrfCookie = z.string().max(255);
 
 /**
  * The slug of an installed webapp or konnector (the name it is installed under).
@@ -1261,7 +1270,7 @@ export const zListSessionsResponse = zSessionList;
 export const zGetCurrentSessionResponse = zSessionDocument;
 
 export const zListOAuthClientsQuery = z.object({
-    'page[limit]': z.int().gte(1).lte(1000).optional().default(100),
+    'page[limit]': z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional().default(BigInt(100)),
     'page[cursor]': z.string().max(4096).optional()
 });
 
@@ -1446,6 +1455,7 @@ export const zGetTwoFactorPageQuery = z.object({
     two_factor_token: z.string().max(4096).optional(),
     redirect: z.string().max(4096).optional(),
     'long-run-session': z.string().max(255).optional(),
+    long_run_session: z.string().max(255).optional(),
     trusted_device_checkbox: z.string().max(255).optional()
 });
 
@@ -1507,13 +1517,13 @@ export const zExchangeOidcTokenResponse = z.union([
 ]);
 
 export const zGetAuthorizePageQuery = z.object({
-    client_id: z.string().max(4096),
-    redirect_uri: z.string().max(4096),
-    state: z.string().max(4096),
-    response_type: z.enum(['code']),
+    client_id: z.string().max(4096).optional(),
+    redirect_uri: z.string().max(4096).optional(),
+    state: z.string().max(4096).optional(),
+    response_type: z.string().max(255).optional(),
     scope: z.string().max(4096).optional(),
     code_challenge: z.string().max(4096).optional(),
-    code_challenge_method: z.enum(['S256']).optional(),
+    code_challenge_method: z.string().max(255).optional(),
     session_code: z.string().max(255).optional()
 });
 
@@ -1529,16 +1539,20 @@ export const zGetAuthorizePageResponse = zDeeplinkResponse;
 
 /**
  * The consent form (hidden fields of the consent page). Every field is a string.
+ * `csrf_token`, `client_id`, `state`, `redirect_uri` and `response_type` are required; the
+ * server checks them itself (CSRF first, then the parameters as for the page), so that
+ * each failure has its documented answer.
+ *
  */
 export const zAuthorizeBody = z.object({
-    csrf_token: z.string().max(255),
-    client_id: z.string().max(4096),
-    state: z.string().max(4096),
-    redirect_uri: z.string().max(4096),
+    csrf_token: z.string().max(255).optional(),
+    client_id: z.string().max(4096).optional(),
+    state: z.string().max(4096).optional(),
+    redirect_uri: z.string().max(4096).optional(),
     scope: z.string().max(4096).optional(),
-    response_type: z.enum(['code']),
+    response_type: z.string().max(255).optional(),
     code_challenge: z.string().max(4096).optional(),
-    code_challenge_method: z.enum(['S256']).optional()
+    code_challenge_method: z.string().max(255).optional()
 });
 
 /**
@@ -1549,6 +1563,9 @@ export const zAuthorizeBody = z.object({
  */
 export const zAuthorizeResponse = zDeeplinkResponse;
 
+/**
+ * The token request as a form. An empty body answers `400 the grant_type parameter is mandatory`.
+ */
 export const zCreateAccessTokenBody = zAccessTokenRequest;
 
 /**
@@ -1615,7 +1632,7 @@ export const zGetPassphraseResetPageResponse = zHtmlPage;
  * The reset request form. Every field is a string.
  */
 export const zRequestPassphraseResetBody = z.object({
-    csrf_token: z.string().max(255),
+    csrf_token: z.string().max(255).optional(),
     redirect: z.string().max(4096).optional(),
     from: z.string().max(255).optional()
 });
@@ -1640,9 +1657,9 @@ export const zGetPassphraseRenewPageResponse = zHtmlPage;
  * The new passphrase form. Every field is a string.
  */
 export const zRenewPassphraseBody = z.object({
-    csrf_token: z.string().max(255),
-    passphrase_reset_token: z.string().max(255),
-    passphrase: z.string().max(1024),
+    csrf_token: z.string().max(255).optional(),
+    passphrase_reset_token: z.string().max(255).optional(),
+    passphrase: z.string().max(1024).optional(),
     iterations: z.string().max(16).optional(),
     key: z.string().max(4096).optional(),
     public_key: z.string().max(4096).optional(),

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The whole test pipeline, in order; stops at the first failing stage and says which.
-//   contract bundle → contract lint → generated code up to date → typecheck → build → tests
+//   contract bundle → contract lint → breaking changes → generated code up to date → typecheck
+//   → build (with the API docs) → tests → contract coverage
 // The server tests run on the embedded SQLite and, when HEARTH_TEST_DATABASE_URL is set, on PostgreSQL too.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -30,6 +31,7 @@ function stage(name, cmd, args) {
 const turbo = (...tasks) => ['exec', 'turbo', 'run', ...tasks, '--output-logs=new-only'];
 stage('contract bundle', 'pnpm', turbo('bundle'));
 stage('contract lint (redocly + spectral)', 'pnpm', ['--filter', '@hearth/contract', 'run', 'lint']);
+stage('breaking changes against the baseline', 'pnpm', ['--filter', '@hearth/contract', 'run', 'breaking']);
 stage('generate client and server types', 'pnpm', turbo('generate'));
 stage('generated code is up to date', process.execPath, [join(root, 'scripts', 'check-generated.mjs')]);
 stage('typecheck', 'pnpm', turbo('typecheck'));

@@ -14,6 +14,8 @@ import { startMailWorker } from './mail/worker.js';
 import type { Worker } from './jobs/worker.js';
 import type { Instance } from './repositories/instances.js';
 import { getSettings } from './repositories/settings.js';
+import { startOAuthCleanup, type OAuthCleanup } from './domain/oauth-cleanup.js';
+import { closeAmqp } from './domain/amqp.js';
 
 export type MailTemplate = Parameters<typeof renderMail>[0];
 
@@ -58,6 +60,7 @@ export async function createServices(
   }
   const transport: MailTransport = createMailTransport({ smtpUrl: config.mail.smtpUrl ?? undefined, from: config.mail.from, logger });
   let mailWorker: Worker | null = null;
+  let oauthCleanup: OAuthCleanup | null = null;
 
   const services: Services = {
     config,
@@ -93,11 +96,15 @@ export async function createServices(
     },
     startWorkers() {
       mailWorker ??= startMailWorker({ db: database, transport, logger });
+      oauthCleanup ??= startOAuthCleanup({ db: database.kysely, logger, now: () => services.now() });
     },
     async close() {
       await mailWorker?.stop();
       mailWorker = null;
+      await oauthCleanup?.stop();
+      oauthCleanup = null;
       transport.close();
+      await closeAmqp();
       await database.close();
     },
   };

@@ -2,9 +2,10 @@
 // Add a migration: create migrations/000N_name.ts exporting up/down, then list it below. Never
 // edit a migration that has shipped.
 
-import { Kysely, Migrator, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
+import { Kysely, Migrator, sql, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
 import type { HearthDb } from './database.js';
 import type { Database } from './schema.js';
+import { dialectOf } from './util.js';
 import * as m0001 from './migrations/0001_initial.js';
 
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -19,9 +20,18 @@ function kyselyOf(db: HearthDb | Kysely<Database>): Kysely<Database> {
   return db instanceof Kysely ? db : db.kysely;
 }
 
-function createMigrator(db: HearthDb | Kysely<Database>): Migrator {
+async function createMigrator(db: HearthDb | Kysely<Database>): Promise<Migrator> {
+  const kysely = kyselyOf(db);
+  // Kysely looks for its migration tables in *every* schema unless told which one: with several
+  // Hearth schemas in one PostgreSQL database (tests, or several deployments), it would find
+  // another schema's tables and skip creating its own. Pin them to the current schema.
+  let migrationTableSchema: string | undefined;
+  if (dialectOf(kysely) === 'postgres') {
+    const r = await sql<{ s: string | null }>`SELECT current_schema() AS s`.execute(kysely);
+    migrationTableSchema = r.rows[0]?.s ?? undefined;
+  }
   // Migration functions are written against Kysely<any> (they run before the types hold).
-  return new Migrator({ db: kyselyOf(db) as unknown as Kysely<any>, provider });
+  return new Migrator({ db: kysely as unknown as Kysely<any>, provider, migrationTableSchema });
 }
 
 export class MigrationError extends Error {
@@ -41,15 +51,24 @@ export class MigrationError extends Error {
  * processes at once (Kysely's Migrator takes a lock). Answers the names of the migrations applied.
  */
 export async function migrateToLatest(db: HearthDb | Kysely<Database>): Promise<{ applied: string[] }> {
-  const { error, results = [] } = await createMigrator(db).migrateToLatest();
-  if (error) throw new MigrationError(error, results);
-  return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+  for (let attempt = 1; ; attempt++) {
+    const { error, results = [] } = await (await createMigrator(db)).migrateToLatest();
+    if (!error) return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+    // Kysely's PostgreSQL introspection reads every schema of the database; when another process
+    // drops a schema meanwhile (other test runs, other deployments), it fails with
+    // invalid_schema_name. Trying again is safe: applied migrations are recorded and skipped.
+    if ((error as { code?: string }).code === '3F000' && attempt < 5) {
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      continue;
+    }
+    throw new MigrationError(error, results);
+  }
 }
 
 /** The state of every known migration (applied or pending). */
 export async function migrationStatus(
   db: HearthDb | Kysely<Database>,
 ): Promise<{ name: string; executedAt: Date | null }[]> {
-  const infos = await createMigrator(db).getMigrations();
+  const infos = await (await createMigrator(db)).getMigrations();
   return infos.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
 }

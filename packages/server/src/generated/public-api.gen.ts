@@ -136,8 +136,8 @@ export interface paths {
          *         `redirect_uri`, `scope`, `response_type=code`, `code_challenge` and `code_challenge_method`
          *         and posts to `POST /auth/authorize`.
          *
-         *     Every HTML page (`200`) sets the `_csrf` cookie used by the consent form (an existing valid
-         *     `_csrf` cookie keeps its value, so several tabs work). The access code is a document of
+         *     The consent page and the confirm-flagship page set the `_csrf` cookie used by the forms (an
+         *     existing valid `_csrf` cookie keeps its value, so several tabs work). The access code is a document of
          *     `io.cozy.oauth.access_codes` holding the client id, the scope and the PKCE challenge; it is
          *     exchanged once at `POST /auth/access_token`. The redirect carries the code twice, as
          *     `access_code` (read by the official clients) and as `code` (RFC 6749).
@@ -5962,7 +5962,8 @@ export interface operations {
                 _csrf?: components["parameters"]["CsrfCookie"];
             };
         };
-        requestBody: {
+        /** @description The form; an empty body is read as an empty form (and fails the checks below as such). */
+        requestBody?: {
             content: {
                 "application/x-www-form-urlencoded": components["schemas"]["LoginForm"];
             };
@@ -6258,7 +6259,8 @@ export interface operations {
                 _csrf?: components["parameters"]["CsrfCookie"];
             };
         };
-        requestBody: {
+        /** @description The form; an empty body is read as an empty form (and fails the checks below as such). */
+        requestBody?: {
             content: {
                 "application/x-www-form-urlencoded": components["schemas"]["MagicLinkForm"];
             };
@@ -6382,7 +6384,8 @@ export interface operations {
                 _csrf?: components["parameters"]["CsrfCookie"];
             };
         };
-        requestBody: {
+        /** @description The form; an empty body is read as an empty form (and fails the checks below as such). */
+        requestBody?: {
             content: {
                 "application/x-www-form-urlencoded": components["schemas"]["MagicLinkTwoFactorForm"];
             };
@@ -6538,7 +6541,8 @@ export interface operations {
                 _csrf?: components["parameters"]["CsrfCookie"];
             };
         };
-        requestBody: {
+        /** @description The form; an empty body is read as an empty form (and fails the checks below as such). */
+        requestBody?: {
             content: {
                 "application/x-www-form-urlencoded": {
                     /**
@@ -6710,7 +6714,8 @@ export interface operations {
                 _csrf?: components["parameters"]["CsrfCookie"];
             };
         };
-        requestBody: {
+        /** @description The form; an empty body is read as an empty form (and fails the checks below as such). */
+        requestBody?: {
             content: {
                 "application/x-www-form-urlencoded": {
                     /**
@@ -7192,7 +7197,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description The form; an empty body is read as an empty form (and fails the checks below as such). */
+        requestBody?: {
             content: {
                 "application/x-www-form-urlencoded": components["schemas"]["TwoFactorForm"];
             };

@@ -10,6 +10,7 @@ import { createRequestContext, type RequestContext } from './context.js';
 import { createDispatcher, type AnyHandler } from './dispatch.js';
 import { HttpError, type ErrorFormat } from './errors.js';
 import { errorPage, htmlSecurityHeaders, serveAssets, serveDocs } from './static.js';
+import { adminRequestError } from '../handlers/admin/validation.js';
 
 /** The error format an operation documents for a status: JSON:API, plain JSON, HTML, or negotiated. */
 export function documentedErrorFormat(op: OperationSpec, status: number): ErrorFormat {
@@ -91,7 +92,7 @@ function checkAdminAuth(services: Services, req: Request) {
   const digest = (s: string) => createHash('sha256').update(s).digest();
   const ok = Boolean(expected) && Boolean(password) && timingSafeEqual(digest(password), digest(expected));
   if (!ok) {
-    throw new HttpError(401, 'plain', 'the admin API needs HTTP Basic auth with the admin passphrase', {
+    throw new HttpError(401, 'plain', password ? 'invalid admin credentials' : 'missing admin credentials', {
       headers: { 'WWW-Authenticate': 'Basic realm="hearth-admin"' },
     });
   }
@@ -112,6 +113,7 @@ export async function createAdminApp(services: Services, handlers: AdminHandlers
     responseValidation: validationMode(services),
     logger: services.logger,
     notFound: () => new HttpError(404, 'plain', 'no such admin route'),
+    requestError: adminRequestError,
   });
   const app = express();
   app.disable('x-powered-by');

@@ -12,6 +12,7 @@ import type { Instance } from '../repositories/instances.js';
 import { getOAuthClient, type OAuthClient } from '../repositories/oauth-clients.js';
 import { getSession, isSessionExpired, deleteSession, touchSession, type Session } from '../repositories/sessions.js';
 import {
+  AUDIENCES,
   allowId,
   allowWholeType,
   appSlugFromScope,
@@ -25,7 +26,7 @@ import {
   type Audience,
   type PermissionRule,
 } from '../security/index.js';
-import { tokenErrors } from './errors.js';
+import { plainError, tokenErrors } from './errors.js';
 import { parseCookies, queryOf } from './dispatch.js';
 
 export type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -224,6 +225,66 @@ export class Auth {
   /** The context configuration of the instance. */
   contextConfig() {
     return contextConfig(this.deps.config, this.deps.instance.context);
+  }
+
+  /**
+   * Requires the webapp token of the settings app (reference `RequireSettingsApp`): 401/400 for a
+   * missing or bad token, 403 for any other token.
+   */
+  async requireSettingsApp(): Promise<Permission> {
+    const perm = await this.permission();
+    if (perm.kind !== 'app' || perm.app?.slug !== 'settings') throw tokenErrors.forbidden();
+    return perm;
+  }
+
+  /** Whether the request carries a valid webapp token (reference `HasWebAppToken`). Never throws. */
+  async hasWebappToken(): Promise<boolean> {
+    const token = extractToken(this.deps.req);
+    if (!token) return false;
+    try {
+      await this.verifyToken(token, ['app']);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The verified claims of the request's JWT, whatever its audience (reference `ExtractClaims`):
+   * signature with the audience's key, issuer, lifetime. No permission is built and nothing else
+   * is checked (the caller checks the subject). Throws 400 Invalid JWT token (also without a
+   * token) or Expired token.
+   */
+  async verifiedClaims(audiences: readonly Audience[] = AUDIENCES): Promise<NonNullable<Permission['claims']>> {
+    const { req, instance, now } = this.deps;
+    const token = extractToken(req);
+    const peeked = token ? peekJwt(token) : null;
+    if (!token || !peeked || !audiences.includes(peeked.aud as Audience)) throw tokenErrors.invalid();
+    const aud = peeked.aud as Audience;
+    const key =
+      aud === 'app' || aud === 'konn'
+        ? sessionSecretKey(instance.sessionSecret)
+        : aud === 'cli'
+          ? Buffer.from(instance.cliSecret, 'base64')
+          : Buffer.from(instance.oauthSecret, 'base64');
+    const issuers = [instance.domain, ...(instance.oldDomain ? [instance.oldDomain] : [])];
+    const verified = await verifyJwt(key, token, { audience: aud, issuers, now });
+    if (!verified.ok) throw verified.reason === 'expired' ? tokenErrors.expired() : tokenErrors.invalid();
+    return verified.claims as NonNullable<Permission['claims']>;
+  }
+
+  /**
+   * Reference `checkRegistrationToken`: the bearer token must be an OAuth registration token of
+   * this instance (aud `registration`, signed with the oauth secret) whose subject is `clientId`.
+   * Anything else (no token, another client, another audience or instance) → 401 {"error":"invalid_token"}.
+   */
+  async requireRegistrationToken(clientId: string): Promise<void> {
+    const { req, instance, now } = this.deps;
+    const token = extractToken(req);
+    if (!token) throw plainError(401, 'invalid_token');
+    const issuers = [instance.domain, ...(instance.oldDomain ? [instance.oldDomain] : [])];
+    const verified = await verifyJwt(Buffer.from(instance.oauthSecret, 'base64'), token, { audience: 'registration', issuers, now });
+    if (!verified.ok || verified.claims.sub !== clientId) throw plainError(401, 'invalid_token');
   }
 }
 

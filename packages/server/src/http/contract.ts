@@ -27,12 +27,23 @@ export interface OperationSpec {
   requestBody?: { required: boolean; content: Record<string, { schema?: JsonObject }> };
   responses: Record<string, { content?: Record<string, { schema?: JsonObject }>; headers?: Record<string, JsonObject> }>;
   security: string[];
+  /** The operation's `x-*` extensions. */
+  extensions?: Record<string, unknown>;
 }
 
 export interface ValidationIssue {
   /** Where: `body`, `query.page[limit]`, `path.clientId`, `header.x`… */
   location: string;
   message: string;
+  /** The Ajv keyword that failed (`required`, `enum`, `type`, `additionalProperties`…). */
+  keyword?: string;
+  /** The Ajv parameters of the failure (`allowedValues`, `limit`, `pattern`…). */
+  params?: Record<string, unknown>;
+  /**
+   * The faulty value's path inside its location, dotted (`permissions.files.verbs.0`), including
+   * the missing or unexpected property for `required` / `additionalProperties`; `''` for the whole value.
+   */
+  field?: string;
 }
 
 const SCHEMA_BASE = 'https://hearth.invalid/contract/schemas/';
@@ -106,6 +117,7 @@ export class Contract {
           requestBody: op.requestBody as OperationSpec['requestBody'],
           responses: (op.responses ?? {}) as OperationSpec['responses'],
           security: [...new Set(security)],
+          extensions: Object.fromEntries(Object.entries(op).filter(([k]) => k.startsWith('x-'))),
         });
       }
     }
@@ -208,6 +220,10 @@ function formatErrors(errors: ErrorObject[] | null | undefined, prefix: string):
     if (e.keyword === 'required') message = `${(e.params as { missingProperty: string }).missingProperty} is required`;
     if (e.keyword === 'additionalProperties') message = `${(e.params as { additionalProperty: string }).additionalProperty} is not allowed`;
     if (e.keyword === 'enum') message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(String).join(', ')}`;
-    return { location: where, message };
+    const ownPath = prefix === 'body' ? e.instancePath : e.instancePath.replace(/^\/v(?=\/|$)/, '');
+    const segments = ownPath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    if (e.keyword === 'required') segments.push((e.params as { missingProperty: string }).missingProperty);
+    if (e.keyword === 'additionalProperties') segments.push((e.params as { additionalProperty: string }).additionalProperty);
+    return { location: where, message, keyword: e.keyword, params: e.params as Record<string, unknown>, field: segments.join('.') };
   });
 }

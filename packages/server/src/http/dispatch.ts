@@ -3,7 +3,7 @@
 import express, { type Request, type Response } from 'express';
 import { OpenAPIBackend, type Document } from 'openapi-backend';
 import type { Contract, OperationSpec, ValidationIssue } from './contract.js';
-import { HttpError, jsonApiError, jsonApiErrors, negotiatedError, plainError, renderError, type ErrorFormat } from './errors.js';
+import { HttpError, jsonApiError, jsonApiErrors, jsonBodyError, negotiatedError, plainError, renderError, type ErrorFormat } from './errors.js';
 import type { TypedRequest } from './contract-types.js';
 import { recordCoverage } from './coverage.js';
 
@@ -41,6 +41,12 @@ export interface DispatchOptions<Ctx> {
   logger: Logger;
   /** What to answer for a path the contract does not have. */
   notFound?: (req: Request) => HttpError;
+  /**
+   * Builds the error of a request that failed before its handler (invalid body or parameters,
+   * unreadable JSON…) instead of the generic one; `undefined` keeps the generic one. `body` is the
+   * parsed request body when it was parsed.
+   */
+  requestError?: (operation: OperationSpec, status: number, detail: string, issues: ValidationIssue[], body?: unknown) => HttpError | undefined;
 }
 
 const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/;
@@ -48,6 +54,28 @@ const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/;
 /** The media type without parameters, lower-cased. */
 export function mediaTypeOf(contentType: string | undefined): string | undefined {
   return contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
+}
+
+/**
+ * Operation extension `x-hearth-request-errors`: the plain JSON bodies of the request failures
+ * detected before the handler runs, for routes whose reference answers them in its own words
+ * (the AcceptJSON / ContentTypeJSON middlewares and the handlers' decoding errors).
+ * - `accept`: the `Accept` header must be `*\/*` or contain `application/json` (an empty one fails);
+ * - `content-type`: the content type is not one the route accepts;
+ * - `json`: the body is missing or is not valid JSON;
+ * - `body`: the body does not match its schema (`error_description` defaults to the issues).
+ * Each answers 400 with that body.
+ */
+type RequestErrorBodies = Partial<Record<'accept' | 'content-type' | 'json' | 'body', Record<string, unknown>>>;
+
+function requestErrorsOf(op: OperationSpec): RequestErrorBodies | undefined {
+  const ext = op.extensions?.['x-hearth-request-errors'];
+  return ext && typeof ext === 'object' ? (ext as RequestErrorBodies) : undefined;
+}
+
+function acceptsJson(accept: string | undefined): boolean {
+  const a = accept ?? '';
+  return a.includes('*/*') || a.includes('application/json');
 }
 
 function pathPattern(path: string): RegExp {
@@ -131,7 +159,9 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
     });
   }
 
-  function errorFor(op: OperationSpec, status: number, detail: string, issues: ValidationIssue[] = []): HttpError {
+  function errorFor(op: OperationSpec, status: number, detail: string, issues: ValidationIssue[] = [], body?: unknown): HttpError {
+    const custom = opts.requestError?.(op, status, detail, issues, body);
+    if (custom) return custom;
     const format = opts.errorFormat(op, status);
     const message = issues.length ? `${detail}: ${issues.map((i) => `${i.location} ${i.message}`).join('; ')}` : detail;
     switch (format) {
@@ -163,15 +193,21 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
     const raw = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(op, req, res);
     if (accepted.length === 0) return undefined; // the operation takes no body: whatever was sent is ignored
     const contentType = mediaTypeOf(req.headers['content-type']);
-    if (!raw) {
-      if (op.requestBody?.required) throw errorFor(op, 400, 'The request body is missing');
-      return undefined;
-    }
+    const custom = requestErrorsOf(op);
     const type =
       (contentType && accepted.find((t) => t === contentType)) ??
       (contentType && accepted.find((t) => t.endsWith('/*') && contentType.startsWith(t.slice(0, -1)))) ??
       undefined;
+    if (!raw) {
+      if (op.requestBody?.required) {
+        if (custom?.['content-type'] && !type) throw jsonBodyError(400, custom['content-type']);
+        if (custom?.json) throw jsonBodyError(400, custom.json);
+        throw errorFor(op, 400, 'The request body is missing');
+      }
+      return undefined;
+    }
     if (!type) {
+      if (custom?.['content-type']) throw jsonBodyError(400, custom['content-type']);
       throw errorFor(op, 400, `Unsupported content type ${contentType ?? '(none)'}; this route accepts ${accepted.join(', ')}`);
     }
     let value: unknown;
@@ -179,6 +215,7 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
       try {
         value = JSON.parse(raw.toString('utf8'));
       } catch {
+        if (custom?.json) throw jsonBodyError(400, custom.json);
         throw errorFor(op, 400, 'The request body is not valid JSON');
       }
     } else if (type === 'application/x-www-form-urlencoded') {
@@ -191,7 +228,10 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
     }
     if (!Buffer.isBuffer(value)) {
       const issues = contract.validateRequestBody(op.operationId, type, value);
-      if (issues.length) throw errorFor(op, requestIssueStatus(op), 'The request body is invalid', issues);
+      if (issues.length && custom?.body) {
+        throw jsonBodyError(400, { error_description: issues.map((i) => `${i.location} ${i.message}`).join('; '), ...custom.body });
+      }
+      if (issues.length) throw errorFor(op, requestIssueStatus(op), 'The request body is invalid', issues, value);
     }
     return { type, value };
   }
@@ -204,6 +244,8 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
     const op = contract.operation(operationId);
     try {
       const ctx = await opts.createContext(op, req, res, (status, detail) => errorFor(op, status, detail));
+      const custom = requestErrorsOf(op);
+      if (custom?.accept && !acceptsJson(req.headers.accept)) throw jsonBodyError(400, custom.accept);
       const query = queryOf(req);
       const headers = req.headers as Record<string, string | undefined>;
       const cookies = parseCookies(req.headers.cookie);

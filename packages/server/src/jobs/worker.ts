@@ -89,27 +89,29 @@ export function startWorker<P = unknown>(opts: WorkerOptions<P>): Worker {
       );
     }, Math.max(10, Math.floor(leaseMs / 3)));
     renew.unref?.();
+    let failure: { error: unknown } | null = null;
     try {
       await handler(job, ctx);
-      clearInterval(renew);
-      const held = await completeJob(db, job.id, { workerId });
-      if (!held) logger.warn(log, 'job finished after its lease was lost');
-      else logger.debug(log, 'job done');
-    } catch (err) {
-      clearInterval(renew);
-      try {
-        const after = await failJob(db, job.id, err, { workerId });
-        if (after?.status === 'failed') {
-          logger.error({ ...log, err: errorMessage(err) }, 'job failed for good');
-        } else {
-          logger.warn({ ...log, err: errorMessage(err), retryAt: after?.runAt }, 'job failed, will retry');
-        }
-      } catch (dbErr) {
-        // The lease will expire and the job will be claimed again.
-        logger.error({ ...log, err: errorMessage(dbErr) }, 'could not record the job failure');
-      }
+    } catch (error) {
+      failure = { error };
     } finally {
       clearInterval(renew);
+    }
+    try {
+      if (!failure) {
+        const held = await completeJob(db, job.id, { workerId });
+        if (held) logger.debug(log, 'job done');
+        else logger.warn(log, 'job finished after its lease was lost');
+        return;
+      }
+      const err = errorMessage(failure.error);
+      const after = await failJob(db, job.id, failure.error, { workerId });
+      if (after?.status === 'failed') logger.error({ ...log, err }, 'job failed for good');
+      else if (after) logger.warn({ ...log, err, retryAt: after.runAt }, 'job failed, will retry');
+      else logger.warn({ ...log, err }, 'job failed after its lease was lost');
+    } catch (dbErr) {
+      // The lease will expire and the job will be claimed again.
+      logger.error({ ...log, err: errorMessage(dbErr) }, 'could not record the end of the job');
     }
   };
 

@@ -311,3 +311,76 @@ export async function deleteInstance(db: DbExecutor, id: string): Promise<boolea
     return Number(r.numDeletedRows) > 0;
   });
 }
+
+/**
+ * Compare-and-set: applies the patch only while the instance still has the `expected` values
+ * (e.g. the register token or the passphrase hash that was just checked), in one UPDATE. Answers
+ * the updated instance, or null when the instance is gone or one expected value changed meanwhile.
+ */
+export async function updateInstanceIf(
+  db: DbExecutor,
+  id: string,
+  expected: Partial<Pick<Instance, 'registerToken' | 'passphraseHash' | 'sessionSecret'>>,
+  patch: InstancePatch,
+  now: number = Date.now(),
+): Promise<Instance | null> {
+  let q = db
+    .updateTable('instances')
+    .set({ ...patchToRow(patch), updated_at: now })
+    .where('id', '=', id);
+  const eq = (column: 'register_token' | 'passphrase_hash' | 'session_secret', value: string | null) =>
+    (q = value === null ? q.where(column, 'is', null) : q.where(column, '=', value));
+  if (expected.registerToken !== undefined) eq('register_token', expected.registerToken);
+  if (expected.passphraseHash !== undefined) eq('passphrase_hash', expected.passphraseHash);
+  if (expected.sessionSecret !== undefined) eq('session_secret', expected.sessionSecret);
+  const row = await q.returningAll().executeTakeFirst();
+  return row ? rowToInstance(row) : null;
+}
+
+/**
+ * Creates a passphrase reset token (reference §3.19) unless one is still valid, i.e. created after
+ * `validAfter` (epoch ms): one UPDATE, so of concurrent requests only one creates a token. Answers
+ * the updated instance, or null when a valid token already exists (or the instance is gone).
+ */
+export async function setPassphraseResetTokenIfNone(
+  db: DbExecutor,
+  id: string,
+  token: string,
+  validAfter: number,
+  now: number = Date.now(),
+): Promise<Instance | null> {
+  const row = await db
+    .updateTable('instances')
+    .set({ passphrase_reset_token: token, passphrase_reset_at: now, updated_at: now })
+    .where('id', '=', id)
+    .where((eb) =>
+      eb.or([eb('passphrase_reset_token', 'is', null), eb('passphrase_reset_at', 'is', null), eb('passphrase_reset_at', '<=', validAfter)]),
+    )
+    .returningAll()
+    .executeTakeFirst();
+  return row ? rowToInstance(row) : null;
+}
+
+/**
+ * Compare-and-set on the passphrase reset token: applies the patch only while the instance still
+ * has the reset token `token`, created after `validAfter` (epoch ms). Answers the updated instance,
+ * or null when the token changed, expired or was used meanwhile.
+ */
+export async function updateInstanceIfResetToken(
+  db: DbExecutor,
+  id: string,
+  token: string,
+  validAfter: number,
+  patch: InstancePatch,
+  now: number = Date.now(),
+): Promise<Instance | null> {
+  const row = await db
+    .updateTable('instances')
+    .set({ ...patchToRow(patch), updated_at: now })
+    .where('id', '=', id)
+    .where('passphrase_reset_token', '=', token)
+    .where('passphrase_reset_at', '>', validAfter)
+    .returningAll()
+    .executeTakeFirst();
+  return row ? rowToInstance(row) : null;
+}

@@ -8,6 +8,7 @@ import {
   getInstanceById,
   listInstances,
   updateInstance,
+  updateInstanceIf,
 } from '../../src/repositories/instances.js';
 import { putSettings, getSettings } from '../../src/repositories/settings.js';
 import { createSession } from '../../src/repositories/sessions.js';
@@ -104,6 +105,17 @@ describe.each(testEngines)('instances repository (%s)', (engine) => {
     await expect(updateInstance(db.kysely, inst.id, { authMode: 'nope' as never })).rejects.toThrow(
       /Unknown authentication mode/,
     );
+  });
+
+  it('updateInstanceIf applies the patch only while the expected values hold', async () => {
+    const inst = await createInstance(db.kysely, { domain: 'cas.example' });
+    const token = inst.registerToken!;
+    const first = await updateInstanceIf(db.kysely, inst.id, { registerToken: token }, { registerToken: null, passphraseHash: 'h1' });
+    expect(first).toMatchObject({ registerToken: null, passphraseHash: 'h1' });
+    // The token was consumed: a second use with the same expectation does nothing.
+    expect(await updateInstanceIf(db.kysely, inst.id, { registerToken: token }, { passphraseHash: 'h2' })).toBeNull();
+    expect(await updateInstanceIf(db.kysely, inst.id, { registerToken: null, passphraseHash: 'h1' }, { passphraseHash: 'h2' })).toMatchObject({ passphraseHash: 'h2' });
+    expect((await getInstanceById(db.kysely, inst.id))?.passphraseHash).toBe('h2');
   });
 
   it('refuses to rename onto a taken domain', async () => {

@@ -85,6 +85,22 @@ describe.each(testEngines)('migrations and connection (%s)', (engine) => {
       const r = await sql<{ s: string }>`SELECT current_schema() AS s`.execute(db.kysely);
       expect(r.rows[0]?.s).toBe(db.schema);
     });
+
+    it('migrates a new schema while another schema of the database is already migrated', async () => {
+      const { openDatabase } = await import('../../src/db/database.js');
+      const schema = `${db.schema}_b`;
+      const other = await openDatabase({ url: process.env.HEARTH_TEST_DATABASE_URL, dataDir: db.dataDir, schema });
+      try {
+        expect((await migrateToLatest(other)).applied).toEqual(['0001_initial']);
+        const tables = await sql<{ n: number }>`
+          SELECT count(*) AS n FROM information_schema.tables
+          WHERE table_schema = ${schema} AND table_name IN ('kysely_migration', 'kysely_migration_lock', 'instances')`.execute(other.kysely);
+        expect(tables.rows[0]?.n).toBe(3);
+      } finally {
+        await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(other.kysely);
+        await other.close();
+      }
+    });
   }
 });
 

@@ -1514,7 +1514,7 @@ export const getLoginPage = <ThrowOnError extends boolean = false>(options?: Opt
  * other login routes); reaching it **blocks the instance** (`LOGIN_FAILED`).
  *
  */
-export const login = <ThrowOnError extends boolean = false>(options: Options<LoginData, ThrowOnError>) => (options.client ?? client).post<LoginResponses, LoginErrors, ThrowOnError>({
+export const login = <ThrowOnError extends boolean = false>(options?: Options<LoginData, ThrowOnError>) => (options?.client ?? client).post<LoginResponses, LoginErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
     security: [{
             in: 'cookie',
@@ -1525,7 +1525,7 @@ export const login = <ThrowOnError extends boolean = false>(options: Options<Log
     ...options,
     headers: {
         'Content-Type': 'application/x-www-form-urlencoded',
-        ...options.headers
+        ...options?.headers
     }
 });
 
@@ -1596,7 +1596,7 @@ export const getTwoFactorPage = <ThrowOnError extends boolean = false>(options?:
  * to the owner (template `two_factor`).
  *
  */
-export const submitTwoFactor = <ThrowOnError extends boolean = false>(options: Options<SubmitTwoFactorData, ThrowOnError>) => (options.client ?? client).post<SubmitTwoFactorResponses, SubmitTwoFactorErrors, ThrowOnError>({
+export const submitTwoFactor = <ThrowOnError extends boolean = false>(options?: Options<SubmitTwoFactorData, ThrowOnError>) => (options?.client ?? client).post<SubmitTwoFactorResponses, SubmitTwoFactorErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
     security: [{
             in: 'cookie',
@@ -1607,7 +1607,7 @@ export const submitTwoFactor = <ThrowOnError extends boolean = false>(options: O
     ...options,
     headers: {
         'Content-Type': 'application/x-www-form-urlencoded',
-        ...options.headers
+        ...options?.headers
     }
 });
 
@@ -1664,13 +1664,13 @@ export const openMagicLink = <ThrowOnError extends boolean = false>(options?: Op
  * (`403`).
  *
  */
-export const sendMagicLink = <ThrowOnError extends boolean = false>(options: Options<SendMagicLinkData, ThrowOnError>) => (options.client ?? client).post<SendMagicLinkResponses, SendMagicLinkErrors, ThrowOnError>({
+export const sendMagicLink = <ThrowOnError extends boolean = false>(options?: Options<SendMagicLinkData, ThrowOnError>) => (options?.client ?? client).post<SendMagicLinkResponses, SendMagicLinkErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
     url: '/auth/magic_link',
     ...options,
     headers: {
         'Content-Type': 'application/x-www-form-urlencoded',
-        ...options.headers
+        ...options?.headers
     }
 });
 
@@ -1697,13 +1697,13 @@ export const sendMagicLink = <ThrowOnError extends boolean = false>(options: Opt
  * reached.
  *
  */
-export const submitMagicLinkTwoFactor = <ThrowOnError extends boolean = false>(options: Options<SubmitMagicLinkTwoFactorData, ThrowOnError>) => (options.client ?? client).post<SubmitMagicLinkTwoFactorResponses, SubmitMagicLinkTwoFactorErrors, ThrowOnError>({
+export const submitMagicLinkTwoFactor = <ThrowOnError extends boolean = false>(options?: Options<SubmitMagicLinkTwoFactorData, ThrowOnError>) => (options?.client ?? client).post<SubmitMagicLinkTwoFactorResponses, SubmitMagicLinkTwoFactorErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
     url: '/auth/magic_link/twofactor',
     ...options,
     headers: {
         'Content-Type': 'application/x-www-form-urlencoded',
-        ...options.headers
+        ...options?.headers
     }
 });
 
@@ -1839,8 +1839,8 @@ export const exchangeOidcToken = <ThrowOnError extends boolean = false>(options:
  * `redirect_uri`, `scope`, `response_type=code`, `code_challenge` and `code_challenge_method`
  * and posts to `POST /auth/authorize`.
  *
- * Every HTML page (`200`) sets the `_csrf` cookie used by the consent form (an existing valid
- * `_csrf` cookie keeps its value, so several tabs work). The access code is a document of
+ * The consent page and the confirm-flagship page set the `_csrf` cookie used by the forms (an
+ * existing valid `_csrf` cookie keeps its value, so several tabs work). The access code is a document of
  * `io.cozy.oauth.access_codes` holding the client id, the scope and the PKCE challenge; it is
  * exchanged once at `POST /auth/access_token`. The redirect carries the code twice, as
  * `access_code` (read by the official clients) and as `code` (RFC 6749).
@@ -2095,7 +2095,7 @@ export const getPassphraseResetPage = <ThrowOnError extends boolean = false>(opt
  * **Rate limit**: none (a new token, and so a new mail, at most every 15 minutes).
  *
  */
-export const requestPassphraseReset = <ThrowOnError extends boolean = false>(options: Options<RequestPassphraseResetData, ThrowOnError>) => (options.client ?? client).post<RequestPassphraseResetResponses, RequestPassphraseResetErrors, ThrowOnError>({
+export const requestPassphraseReset = <ThrowOnError extends boolean = false>(options?: Options<RequestPassphraseResetData, ThrowOnError>) => (options?.client ?? client).post<RequestPassphraseResetResponses, RequestPassphraseResetErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
     security: [{
             in: 'cookie',
@@ -2106,7 +2106,7 @@ export const requestPassphraseReset = <ThrowOnError extends boolean = false>(opt
     ...options,
     headers: {
         'Content-Type': 'application/x-www-form-urlencoded',
-        ...options.headers
+        ...options?.headers
     }
 });
 
@@ -2178,7 +2178,7 @@ export const getPassphraseRenewPage = <ThrowOnError extends boolean = false>(opt
  * **Rate limit**: none.
  *
  */
-export const renewPassphrase = <ThrowOnError extends boolean = false>(options: Options<RenewPassphraseData, ThrowOnError>) => (options.client ?? client).post<RenewPassphraseResponses, RenewPassphraseErrors, ThrowOnError>({
+export const renewPassphrase = <ThrowOnError extends boolean = false>(options?: Options<RenewPassphraseData, ThrowOnError>) => (options?.client ?? client).post<RenewPassphraseResponses, RenewPassphraseErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
     security: [{
             in: 'cookie',
@@ -2189,7 +2189,7 @@ export const renewPassphrase = <ThrowOnError extends boolean = false>(options: O
     ...options,
     headers: {
         'Content-Type': 'application/x-www-form-urlencoded',
-        ...options.headers
+        ...options?.headers
     }
 });
 

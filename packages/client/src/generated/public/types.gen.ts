@@ -4795,7 +4795,10 @@ export type GetLoginPageResponses = {
 export type GetLoginPageResponse = GetLoginPageResponses[keyof GetLoginPageResponses];
 
 export type LoginData = {
-    body: LoginForm;
+    /**
+     * The form; an empty body is read as an empty form (and fails the checks below as such).
+     */
+    body?: LoginForm;
     path?: never;
     query?: never;
     url: '/auth/login';
@@ -4965,7 +4968,10 @@ export type GetTwoFactorPageResponses = {
 export type GetTwoFactorPageResponse = GetTwoFactorPageResponses[keyof GetTwoFactorPageResponses];
 
 export type SubmitTwoFactorData = {
-    body: TwoFactorForm;
+    /**
+     * The form; an empty body is read as an empty form (and fails the checks below as such).
+     */
+    body?: TwoFactorForm;
     path?: never;
     query?: {
         /**
@@ -5087,7 +5093,10 @@ export type OpenMagicLinkResponses = {
 export type OpenMagicLinkResponse = OpenMagicLinkResponses[keyof OpenMagicLinkResponses];
 
 export type SendMagicLinkData = {
-    body: MagicLinkForm;
+    /**
+     * The form; an empty body is read as an empty form (and fails the checks below as such).
+     */
+    body?: MagicLinkForm;
     path?: never;
     query?: never;
     url: '/auth/magic_link';
@@ -5145,7 +5154,10 @@ export type SendMagicLinkResponses = {
 export type SendMagicLinkResponse = SendMagicLinkResponses[keyof SendMagicLinkResponses];
 
 export type SubmitMagicLinkTwoFactorData = {
-    body: MagicLinkTwoFactorForm;
+    /**
+     * The form; an empty body is read as an empty form (and fails the checks below as such).
+     */
+    body?: MagicLinkTwoFactorForm;
     path?: never;
     query?: never;
     url: '/auth/magic_link/twofactor';
@@ -5748,7 +5760,7 @@ export type RequestPassphraseResetData = {
     /**
      * The reset request form. Every field is a string.
      */
-    body: {
+    body?: {
         /**
          * Required; must equal the `_csrf` cookie. Missing → `400`; different → `403` (checked by the server, hence optional in the schema).
          */
@@ -5848,7 +5860,7 @@ export type RenewPassphraseData = {
     /**
      * The new passphrase form. Every field is a string.
      */
-    body: {
+    body?: {
         /**
          * Required; must equal the `_csrf` cookie. Missing → `400`; different → `403` (checked by the server, hence optional in the schema).
          */

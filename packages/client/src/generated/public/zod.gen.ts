@@ -1434,6 +1434,9 @@ export const zGetLoginPageQuery = z.object({
  */
 export const zGetLoginPageResponse = zHtmlPage;
 
+/**
+ * The form; an empty body is read as an empty form (and fails the checks below as such).
+ */
 export const zLoginBody = zLoginForm;
 
 /**
@@ -1464,6 +1467,9 @@ export const zGetTwoFactorPageQuery = z.object({
  */
 export const zGetTwoFactorPageResponse = zHtmlPage;
 
+/**
+ * The form; an empty body is read as an empty form (and fails the checks below as such).
+ */
 export const zSubmitTwoFactorBody = zTwoFactorForm;
 
 export const zSubmitTwoFactorQuery = z.object({
@@ -1488,6 +1494,9 @@ export const zOpenMagicLinkQuery = z.object({
  */
 export const zOpenMagicLinkResponse = zHtmlPage;
 
+/**
+ * The form; an empty body is read as an empty form (and fails the checks below as such).
+ */
 export const zSendMagicLinkBody = zMagicLinkForm;
 
 /**
@@ -1495,6 +1504,9 @@ export const zSendMagicLinkBody = zMagicLinkForm;
  */
 export const zSendMagicLinkResponse = zHtmlPage;
 
+/**
+ * The form; an empty body is read as an empty form (and fails the checks below as such).
+ */
 export const zSubmitMagicLinkTwoFactorBody = zMagicLinkTwoFactorForm;
 
 /**

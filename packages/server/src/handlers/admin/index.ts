@@ -1,24 +1,16 @@
+// The admin API (admin.yaml): every operation, by area.
 import type { AdminHandlers } from '../../generated/admin-operations.gen.js';
 import type { AdminContext } from '../../http/apps.js';
-import { notImplementedAll } from '../not-implemented.js';
+import { adminAppHandlers } from './apps.js';
+import { adminClientHandlers } from './clients.js';
+import { adminCodeHandlers } from './codes.js';
+import { adminInstanceHandlers } from './instances.js';
+import { adminTokenHandlers } from './tokens.js';
 
 export const adminHandlers: AdminHandlers<AdminContext> = {
-  ...notImplementedAll([
-    'checkSessionCode',
-    'createEmailVerifiedCode',
-    'createInstance',
-    'createMagicLinkCode',
-    'createOAuthClient',
-    'createOidcDelegatedCode',
-    'createSessionCodeAdmin',
-    'createToken',
-    'deleteInstance',
-    'getAdminStatus',
-    'getInstance',
-    'installApp',
-    'listInstances',
-    'listMails',
-    'updateInstance',
-    'updateOAuthClientFlags',
-  ] as const),
+  ...adminInstanceHandlers,
+  ...adminTokenHandlers,
+  ...adminClientHandlers,
+  ...adminAppHandlers,
+  ...adminCodeHandlers,
 };

@@ -44,7 +44,9 @@ export async function startHearth(opts: StartOptions): Promise<RunningHearth> {
   const started = Date.now();
   const services = await createServices(config, logger, { databaseSchema: opts.databaseSchema });
   const [publicApp, adminApp] = await Promise.all([createPublicApp(services, publicHandlers), createAdminApp(services, adminHandlers)]);
-  const publicServer = createServer(publicApp);
+  // The contract lets a request line carry several 4096-character query parameters (GET
+  // /auth/authorize has five): Node's default 16 KiB head limit would answer an undocumented 431.
+  const publicServer = createServer({ maxHeaderSize: 64 * 1024 }, publicApp);
   const adminServer = createServer(adminApp);
   for (const s of [publicServer, adminServer]) {
     s.keepAliveTimeout = 65_000;

@@ -16,6 +16,8 @@ import type { Instance } from './repositories/instances.js';
 import { getSettings } from './repositories/settings.js';
 import { startOAuthCleanup, type OAuthCleanup } from './domain/oauth-cleanup.js';
 import { closeAmqp } from './domain/amqp.js';
+import { instanceBaseUrl } from './config/config.js';
+import { PUSH_QUEUE, createPushProviders, startPushWorker } from './push/router.js';
 
 export type MailTemplate = Parameters<typeof renderMail>[0];
 
@@ -37,8 +39,10 @@ export interface Services {
   now(): number;
   /** Renders a mail template and puts it in the durable outbox (in `tx` when given). */
   sendMail(input: SendMailInput, tx?: DbExecutor): Promise<{ id: string } | null>;
-  /** Starts the background workers (mail delivery). */
+  /** Starts the background workers (mail delivery, push notifications). */
   startWorkers(): void;
+  /** Tells the worker of a queue (`push`) that a job was just queued (no-op when none runs here). */
+  wakeQueue(queue: string): void;
   /** Stops the workers (letting current jobs finish) and closes the database. */
   close(): Promise<void>;
 }
@@ -51,6 +55,7 @@ export async function createServices(
   const database = await openDatabase({
     url: config.database.kind === 'postgres' ? config.database.url : undefined,
     dataDir: config.dataDir,
+    sqliteFile: config.database.kind === 'sqlite' ? config.database.path : undefined,
     schema: opts.databaseSchema,
     onPoolError: (err) => logger.error({ err }, 'idle PostgreSQL connection error'),
   });
@@ -61,6 +66,7 @@ export async function createServices(
   const transport: MailTransport = createMailTransport({ smtpUrl: config.mail.smtpUrl ?? undefined, from: config.mail.from, logger });
   let mailWorker: Worker | null = null;
   let oauthCleanup: OAuthCleanup | null = null;
+  let pushWorker: Worker | null = null;
 
   const services: Services = {
     config,
@@ -97,12 +103,24 @@ export async function createServices(
     startWorkers() {
       mailWorker ??= startMailWorker({ db: database, transport, logger });
       oauthCleanup ??= startOAuthCleanup({ db: database.kysely, logger, now: () => services.now() });
+      pushWorker ??= startPushWorker({
+        db: database,
+        providers: createPushProviders(config.notifications),
+        sendMail: (input, tx) => services.sendMail(input, tx),
+        baseUrl: (instance) => instanceBaseUrl(config, instance.domain),
+        logger,
+      });
+    },
+    wakeQueue(queue) {
+      if (queue === PUSH_QUEUE) pushWorker?.wake();
     },
     async close() {
       await mailWorker?.stop();
       mailWorker = null;
       await oauthCleanup?.stop();
       oauthCleanup = null;
+      await pushWorker?.stop();
+      pushWorker = null;
       transport.close();
       await closeAmqp();
       await database.close();

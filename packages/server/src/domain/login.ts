@@ -36,7 +36,7 @@ import {
 } from './flagship-auth.js';
 import { checkLoginRedirect, isAuthorizeRedirect } from './login-redirect.js';
 import { isClearTextFallback, preparePassphrase } from './passphrase.js';
-import { browserOf, clearSessionCookie, closeSession, openSession, osOf, SessionDuration } from './sessions.js';
+import { browserOf, closeSession, openSession, osOf, SessionDuration } from './sessions.js';
 import { defaultRedirection } from './settings-sessions.js';
 
 type Lang = 'en' | 'fr';
@@ -429,9 +429,4 @@ export async function sendHint(ctx: RequestContext): Promise<void> {
     },
     mode: 'noreply',
   });
-}
-
-/** The Set-Cookie header that clears the session cookie. */
-export function clearedSessionCookie(ctx: RequestContext): string {
-  return clearSessionCookie(ctx.services.config, ctx.instance);
 }

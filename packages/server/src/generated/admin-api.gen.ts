@@ -1386,7 +1386,9 @@ export interface components {
         /** @description A token signed for the instance. */
         AdminToken: {
             /**
-             * @description The JWT (HS512, `iss` = the instance domain, `iat` = now, no `exp`).
+             * @description The JWT (HS512, `iss` = the instance domain, `iat` = now, no `exp`). Its length grows with
+             *     the subject and the scope (a 4096-character scope of multi-byte characters makes a token of
+             *     about 22 000 characters).
              * @example eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJhdWQiOlsiYXBwIl0sImlhdCI6MTc0MTk0NDQxMywiaXNzIjoiYWxpY2UubG9jYWxob3N0OjgwODAiLCJzdWIiOiJkcml2ZSJ9.2Fu2YDuFowT55H83h7j9lIXxOZcxRVmdMQ5BrgMAD5zjjyINJIG4jFLQ3MvrSUc6HbjGfCb8jfyQ4GZfS5Vr_Q
              */
             token: string;

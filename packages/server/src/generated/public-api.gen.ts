@@ -1075,28 +1075,36 @@ export interface paths {
          *
          *     **Channels**: the list is `preferred_channels` with `mail` appended when absent (so an empty or
          *     missing list means mail only). The channels are tried in order, stopping at the first one that
-         *     manages to queue its job:
+         *     manages to queue its job (a durable job of the `push` queue, queued in the same transaction as
+         *     the notification, run at `at` when it is in the future, retried with backoff on transient
+         *     provider errors and claimed again after a crash):
          *     - `mobile` fails at once when no OAuth client has both `notification_platform` and
          *       `notification_device_token`; otherwise a push job is queued, which reloads the notifiable
          *       clients (up to 100, newest first, one per device token) and tries, in tiers:
-         *       1. the **dedicated apps**: every notifiable client that is not `flagship` (at most 10
-         *          successful pushes);
-         *       2. only when tier 1 sent nothing, the **flagship apps** (at most 10), with the title
+         *       1. the **dedicated apps**: every notifiable client that is not `flagship`, whatever its
+         *          software id (at most 10 successful pushes);
+         *       2. only when tier 1 reached nobody, the **flagship apps** (at most 10), with the title
          *          prefixed: `"<name> - <title>"`, where `name` is `data.appName` when it is a string (an
          *          empty string removes the prefix) and otherwise the slug from `source_id`;
-         *       3. when nothing was sent, the **mail fallback** (below).
+         *       3. only when nobody was reached, the **mail fallback** to the owner (the title and the
+         *          message).
          *
-         *       A device reported as unregistered by its push provider has its OAuth client deleted.
-         *       Platforms: `firebase` (and the legacy `android`/`ios`), `apns`, `huawei`. A platform whose
-         *       credentials are not configured counts as a success.
-         *     - `mail` sends the category's `mail` template to the owner (or the legacy `content` /
-         *       `content_html`); without either, nothing is sent;
-         *     - `sms` sends only `message`.
+         *       Platforms: `firebase` (and the legacy `android`/`ios`) through FCM HTTP v1, `apns` through
+         *       APNs (HTTP/2, token-based authentication); Huawei Push Kit is not supported. A platform whose
+         *       provider is not configured reaches nobody and the next tier is tried (the reference
+         *       implementation counts it as a success, which silently loses the notification). A device that
+         *       its provider reports as unregistered loses its **push registration**: the OAuth client's
+         *       `notification_platform` and `notification_device_token` are cleared, the client itself is
+         *       kept (the reference implementation deletes the client).
+         *     - `mail` sends the notification (title and message, or the legacy `content`) to the owner
+         *       when the category declares a `mail` template or the legacy `content` / `content_html` is
+         *       given; without either, nothing is sent;
+         *     - `sms`: Hearth has no SMS gateway; the channel fails and the next one is tried.
          *
          *     **Rate limit**: none (besides the categories' `min_interval`). The route is refused on a
          *     blocked instance (`503`, or `402` for a failed payment) and when the terms of service deadline
-         *     has passed without signature (`402`; a client asking for HTML is redirected to the manager's
-         *     terms page instead).
+         *     has passed without signature (`402`; a client asking only for HTML is redirected (`302`) to the
+         *     manager's terms page instead, when the instance has a manager).
          */
         post: operations["createNotification"];
         delete?: never;
@@ -6808,7 +6816,8 @@ export interface operations {
             };
             /**
              * @description `allow_login_scope: true` without a CLI token. The body is negotiated on `Accept`:
-             *     `{"error": …}` when it contains `application/json`, the bare message for `*\/*`.
+             *     `{"error": …}` when it contains `application/json`, else an HTML error page when it contains
+             *     `text/html`, else the bare message.
              */
             401: {
                 headers: {
@@ -6816,14 +6825,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlainError"];
+                    "text/html": components["schemas"]["HtmlPage"];
                     "text/plain": components["schemas"]["TextMessage"];
                 };
             };
             402: components["responses"]["InstancePaymentRequired"];
             /**
-             * @description The `oauth-client` rate limit is exceeded (documented reference behaviour, kept). The body
-             *     is negotiated on `Accept`: `{"error": "Not found"}` when it contains `application/json`, the
-             *     bare message for `*\/*`.
+             * @description The `oauth-client` rate limit is exceeded (documented reference behaviour, kept), or no
+             *     instance is served at the `Host` (`Instance not found`). The body is negotiated on
+             *     `Accept`: `{"error": …}` when it contains `application/json`, else an HTML error page when
+             *     it contains `text/html`, else the bare message.
              */
             404: {
                 headers: {
@@ -6831,6 +6842,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlainError"];
+                    "text/html": components["schemas"]["HtmlPage"];
                     "text/plain": components["schemas"]["TextMessage"];
                 };
             };
@@ -6930,7 +6942,8 @@ export interface operations {
             /**
              * @description The client does not exist (`{"error": "Client not found"}`), or the `oauth-client` rate
              *     limit is exceeded (`Not found`, negotiated: JSON when `Accept` contains
-             *     `application/json`, the bare message for `*\/*`).
+             *     `application/json`, else an HTML error page when it contains `text/html`, else the bare
+             *     message).
              */
             404: {
                 headers: {
@@ -6938,6 +6951,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlainError"];
+                    "text/html": components["schemas"]["HtmlPage"];
                     "text/plain": components["schemas"]["TextMessage"];
                 };
             };
@@ -7284,10 +7298,20 @@ export interface operations {
                     "application/vnd.api+json": components["schemas"]["NotificationDocument"];
                 };
             };
+            /** @description The terms of service deadline has passed without signature and the client asks for HTML; redirection to the manager's terms page. */
+            302: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /**
              * @description - `application/vnd.api+json`: the notification is not valid (missing or empty `title`, bad
              *       `priority`, unknown channel in `preferred_channels`) or the body is not a JSON:API
-             *       document;
+             *       document. A body that breaks the schema gets one error per problem, whose `detail` names
+             *       the member and whose `source.pointer` points at it; a title made of blanks gets
+             *       "Notification is not valid";
              *     - otherwise the token is malformed, of another instance, revoked or expired
              *       (`Invalid JWT token` / `Expired token`, with `WWW-Authenticate`), negotiated on `Accept`.
              */

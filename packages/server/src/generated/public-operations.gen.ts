@@ -15,7 +15,7 @@ export const publicOperations = {
   createAccessToken: { method: 'post', path: '/auth/access_token', statuses: ['200', '400', '404', '500'], requestBodyTypes: ['application/x-www-form-urlencoded', 'multipart/form-data'], security: [] },
   createAttestationChallenge: { method: 'post', path: '/auth/clients/{clientId}/challenge', statuses: ['201', '401', '402', '404', '503'], requestBodyTypes: ['application/json'], security: ['registrationToken'] },
   createKonnectorToken: { method: 'post', path: '/auth/tokens/konnectors/{slug}', statuses: ['201', '403', '404'], requestBodyTypes: [], security: ['bearerToken'] },
-  createNotification: { method: 'post', path: '/notifications', statuses: ['201', '400', '401', '402', '403', '404', '503'], requestBodyTypes: ['application/json', 'application/vnd.api+json'], security: ['bearerToken'] },
+  createNotification: { method: 'post', path: '/notifications', statuses: ['201', '302', '400', '401', '402', '403', '404', '503'], requestBodyTypes: ['application/json', 'application/vnd.api+json'], security: ['bearerToken'] },
   createSessionCode: { method: 'post', path: '/auth/session_code', statuses: ['201', '400', '401', '403', '404'], requestBodyTypes: ['application/json'], security: ['bearerToken'] },
   deleteAvatar: { method: 'delete', path: '/settings/avatar', statuses: ['204', '400', '401', '403', '404'], requestBodyTypes: [], security: ['bearerToken'] },
   deleteOAuthClientRegistration: { method: 'delete', path: '/auth/register/{clientId}', statuses: ['204', '401', '402', '404', '500', '503'], requestBodyTypes: ['application/json'], security: ['registrationToken'] },

@@ -251,14 +251,44 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
       const cookies = parseCookies(req.headers.cookie);
       const path: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(pathParams)) path[k] = safeDecode(v);
+      // No id, slug or domain holds a NUL character (PostgreSQL cannot even compare one): such a
+      // path names nothing.
+      const nul = Object.entries(path).find(([, v]) => typeof v === 'string' && v.includes('\0'));
+      if (nul) {
+        const status = op.responses['404'] ? 404 : requestIssueStatus(op);
+        throw errorFor(op, status, status === 404 ? 'Not found' : 'Invalid parameters', [{ location: `path.${nul[0]}`, message: 'must not contain a NUL character' }]);
+      }
       const issues = [
         ...contract.validateParameters(operationId, 'path', path),
         ...contract.validateParameters(operationId, 'query', query),
         ...contract.validateParameters(operationId, 'header', headers),
         ...contract.validateParameters(operationId, 'cookie', cookies),
       ];
+      const tolerant = !op.responses['400'] && !op.responses['422'];
+      if (issues.length && tolerant) {
+        // An operation that documents no 400/422 has no way to reject its input: as in the
+        // reference (which does not validate these values), an invalid optional parameter is
+        // ignored, and an invalid path parameter names nothing (404).
+        const values: Record<string, Record<string, unknown>> = { query, header: headers, cookie: cookies };
+        for (const p of op.parameters) {
+          if (p.in === 'path' || p.required) continue;
+          const at = `${p.in}.${p.name}`;
+          if (issues.some((i) => i.location === at || i.location.startsWith(`${at}.`))) delete values[p.in]![p.in === 'header' ? p.name.toLowerCase() : p.name];
+        }
+        const remaining = issues.filter((i) => !op.parameters.some((p) => p.in !== 'path' && !p.required && (i.location === `${p.in}.${p.name}` || i.location.startsWith(`${p.in}.${p.name}.`))));
+        const pathIssues = remaining.filter((i) => i.location.startsWith('path.'));
+        if (pathIssues.length && op.responses['404']) throw errorFor(op, 404, 'Not found', pathIssues);
+        issues.splice(0, issues.length, ...remaining);
+      }
       if (issues.length) throw errorFor(op, requestIssueStatus(op), 'Invalid parameters', issues);
-      const body = await parseBody(op, req, res);
+      // Likewise, an optional body such an operation cannot read is ignored.
+      const body =
+        tolerant && !op.requestBody?.required
+          ? await parseBody(op, req, res).catch((e: unknown) => {
+              if (e instanceof HttpError && e.status === 400) return undefined;
+              throw e;
+            })
+          : await parseBody(op, req, res);
       const handler = opts.handlers[operationId];
       if (!handler) throw jsonApiError(501, `${operationId} is not implemented yet`);
       const result = await handler({ path, query, headers, cookies, body } as TypedRequest<unknown>, ctx);
@@ -317,7 +347,7 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
 export function writeResponse(res: Response, result: HandlerResult, htmlHeaders?: Record<string, string>) {
   if (res.headersSent) return;
   res.status(result.status);
-  for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
+  for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, k.toLowerCase() === 'location' && typeof v === 'string' ? safeLocation(v) : v);
   if (result.body === undefined || result.status === 204 || result.status === 304) {
     res.end();
     return;
@@ -333,6 +363,11 @@ export function writeResponse(res: Response, result: HandlerResult, htmlHeaders?
   if (media === 'text/html' && htmlHeaders) for (const [k, v] of Object.entries(htmlHeaders)) if (!res.hasHeader(k)) res.setHeader(k, v);
   res.setHeader('Content-Length', payload.length);
   res.end(payload);
+}
+
+/** A Location value Node accepts: characters outside visible ASCII are percent-encoded (as UTF-8). */
+function safeLocation(v: string): string {
+  return v.replace(/[^\x21-\x7e]+/g, (run) => [...Buffer.from(run, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
 
 function safeDecode(v: string): string {

@@ -87,3 +87,12 @@ export async function getNotification(db: DbExecutor, instanceId: string, id: st
 export async function setNotificationLastSent(db: DbExecutor, id: string, lastSent: number): Promise<void> {
   await db.updateTable('notifications').set({ last_sent: lastSent }).where('id', '=', id).execute();
 }
+
+/** Merges `patch` into the stored document of a notification (delivery progress of the push job). */
+export async function updateNotificationDoc(db: DbExecutor, id: string, patch: Record<string, unknown>): Promise<boolean> {
+  const row = await db.selectFrom('notifications').select('doc').where('id', '=', id).executeTakeFirst();
+  if (!row) return false;
+  const doc = { ...parseJson<Record<string, unknown>>(row.doc, {}), ...patch };
+  const r = await db.updateTable('notifications').set({ doc: JSON.stringify(doc) }).where('id', '=', id).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}

@@ -105,6 +105,12 @@ describe.each(testEngines)('admin API: codes and mails (%s)', (engine) => {
       // The refused check did not consume it.
       expect(await getCode(server.hearth.services.db, alice.id, 'session_code', code)).not.toBeNull();
     });
+
+    it('answers 404 for a domain holding a NUL character (no database error)', async () => {
+      const res = await createSessionCodeAdmin({ client: admin, path: { domain: `alice\u0000.test:${server.port}` } });
+      expect(res.response.status).toBe(404);
+      expect(res.error).toEqual({ error: 'instance not found' });
+    });
   });
 
   describe('POST /instances/{domain}/email_verified_code', () => {

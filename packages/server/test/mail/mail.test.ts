@@ -180,7 +180,8 @@ describe.each(testEngines)('mail outbox and delivery (%s)', (engine) => {
       const s = await getMail(db.kysely, m.id);
       return (s?.attempts ?? 0) >= 1 && s?.status === 'queued' && s.lastError !== null;
     });
-    expect((await getJob(db.kysely, m.jobId!))?.status).toBe('queued');
+    // The job is back in the queue too (failJob runs just after the mail row is updated).
+    await waitFor(async () => (await getJob(db.kysely, m.jobId!))?.status === 'queued');
     const smtp = await startSmtpReceiver(port);
     cleanups.push(() => smtp.close());
     await waitFor(async () => (await getMail(db.kysely, m.id))?.status === 'sent');
@@ -188,7 +189,7 @@ describe.each(testEngines)('mail outbox and delivery (%s)', (engine) => {
     expect(sent?.attempts).toBeGreaterThanOrEqual(2);
     expect(sent?.lastError).toBeNull();
     expect(smtp.received).toHaveLength(1);
-    expect((await getJob(db.kysely, m.jobId!))?.status).toBe('done');
+    await waitFor(async () => (await getJob(db.kysely, m.jobId!))?.status === 'done');
   });
 
   it('marks the mail failed after the last attempt', async () => {
@@ -200,6 +201,6 @@ describe.each(testEngines)('mail outbox and delivery (%s)', (engine) => {
     await waitFor(async () => (await getMail(db.kysely, m.id))?.status === 'failed');
     expect(await getMail(db.kysely, m.id)).toMatchObject({ status: 'failed', attempts: 1 });
     expect((await getMail(db.kysely, m.id))?.lastError).toMatch(/ECONNREFUSED|connect/i);
-    expect((await getJob(db.kysely, m.jobId!))?.status).toBe('failed');
+    await waitFor(async () => (await getJob(db.kysely, m.jobId!))?.status === 'failed');
   });
 });

@@ -401,7 +401,10 @@ export type AdminTokenCreate = {
  */
 export type AdminToken = {
     /**
-     * The JWT (HS512, `iss` = the instance domain, `iat` = now, no `exp`).
+     * The JWT (HS512, `iss` = the instance domain, `iat` = now, no `exp`). Its length grows with
+     * the subject and the scope (a 4096-character scope of multi-byte characters makes a token of
+     * about 22 000 characters).
+     *
      */
     token: string;
 };

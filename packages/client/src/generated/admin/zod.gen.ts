@@ -153,7 +153,7 @@ export const zAdminTokenCreate = z.object({
  * A token signed for the instance.
  */
 export const zAdminToken = z.object({
-    token: z.string().max(4096)
+    token: z.string().max(32768)
 });
 
 /**

@@ -2253,28 +2253,36 @@ export const sendHint = <ThrowOnError extends boolean = false>(options?: Options
  *
  * **Channels**: the list is `preferred_channels` with `mail` appended when absent (so an empty or
  * missing list means mail only). The channels are tried in order, stopping at the first one that
- * manages to queue its job:
+ * manages to queue its job (a durable job of the `push` queue, queued in the same transaction as
+ * the notification, run at `at` when it is in the future, retried with backoff on transient
+ * provider errors and claimed again after a crash):
  * - `mobile` fails at once when no OAuth client has both `notification_platform` and
  * `notification_device_token`; otherwise a push job is queued, which reloads the notifiable
  * clients (up to 100, newest first, one per device token) and tries, in tiers:
- * 1. the **dedicated apps**: every notifiable client that is not `flagship` (at most 10
- * successful pushes);
- * 2. only when tier 1 sent nothing, the **flagship apps** (at most 10), with the title
+ * 1. the **dedicated apps**: every notifiable client that is not `flagship`, whatever its
+ * software id (at most 10 successful pushes);
+ * 2. only when tier 1 reached nobody, the **flagship apps** (at most 10), with the title
  * prefixed: `"<name> - <title>"`, where `name` is `data.appName` when it is a string (an
  * empty string removes the prefix) and otherwise the slug from `source_id`;
- * 3. when nothing was sent, the **mail fallback** (below).
+ * 3. only when nobody was reached, the **mail fallback** to the owner (the title and the
+ * message).
  *
- * A device reported as unregistered by its push provider has its OAuth client deleted.
- * Platforms: `firebase` (and the legacy `android`/`ios`), `apns`, `huawei`. A platform whose
- * credentials are not configured counts as a success.
- * - `mail` sends the category's `mail` template to the owner (or the legacy `content` /
- * `content_html`); without either, nothing is sent;
- * - `sms` sends only `message`.
+ * Platforms: `firebase` (and the legacy `android`/`ios`) through FCM HTTP v1, `apns` through
+ * APNs (HTTP/2, token-based authentication); Huawei Push Kit is not supported. A platform whose
+ * provider is not configured reaches nobody and the next tier is tried (the reference
+ * implementation counts it as a success, which silently loses the notification). A device that
+ * its provider reports as unregistered loses its **push registration**: the OAuth client's
+ * `notification_platform` and `notification_device_token` are cleared, the client itself is
+ * kept (the reference implementation deletes the client).
+ * - `mail` sends the notification (title and message, or the legacy `content`) to the owner
+ * when the category declares a `mail` template or the legacy `content` / `content_html` is
+ * given; without either, nothing is sent;
+ * - `sms`: Hearth has no SMS gateway; the channel fails and the next one is tried.
  *
  * **Rate limit**: none (besides the categories' `min_interval`). The route is refused on a
  * blocked instance (`503`, or `402` for a failed payment) and when the terms of service deadline
- * has passed without signature (`402`; a client asking for HTML is redirected to the manager's
- * terms page instead).
+ * has passed without signature (`402`; a client asking only for HTML is redirected (`302`) to the
+ * manager's terms page instead, when the instance has a manager).
  *
  */
 export const createNotification = <ThrowOnError extends boolean = false>(options: Options<CreateNotificationData, ThrowOnError>) => (options.client ?? client).post<CreateNotificationResponses, CreateNotificationErrors, ThrowOnError>({

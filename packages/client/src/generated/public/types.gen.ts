@@ -4262,7 +4262,8 @@ export type RegisterOAuthClientErrors = {
     400: PlainError;
     /**
      * `allow_login_scope: true` without a CLI token. The body is negotiated on `Accept`:
-     * `{"error": …}` when it contains `application/json`, the bare message for `**`.
+     * `{"error": …}` when it contains `application/json`, else an HTML error page when it contains
+     * `text/html`, else the bare message.
      *
      */
     401: PlainError;
@@ -4271,9 +4272,10 @@ export type RegisterOAuthClientErrors = {
      */
     402: Array<JsonApiError>;
     /**
-     * The `oauth-client` rate limit is exceeded (documented reference behaviour, kept). The body
-     * is negotiated on `Accept`: `{"error": "Not found"}` when it contains `application/json`, the
-     * bare message for `**`.
+     * The `oauth-client` rate limit is exceeded (documented reference behaviour, kept), or no
+     * instance is served at the `Host` (`Instance not found`). The body is negotiated on
+     * `Accept`: `{"error": …}` when it contains `application/json`, else an HTML error page when
+     * it contains `text/html`, else the bare message.
      *
      */
     404: PlainError;
@@ -4431,7 +4433,8 @@ export type UpdateOAuthClientRegistrationErrors = {
     /**
      * The client does not exist (`{"error": "Client not found"}`), or the `oauth-client` rate
      * limit is exceeded (`Not found`, negotiated: JSON when `Accept` contains
-     * `application/json`, the bare message for `**`).
+     * `application/json`, else an HTML error page when it contains `text/html`, else the bare
+     * message).
      *
      */
     404: PlainError;
@@ -5999,7 +6002,9 @@ export type CreateNotificationErrors = {
     /**
      * - `application/vnd.api+json`: the notification is not valid (missing or empty `title`, bad
      * `priority`, unknown channel in `preferred_channels`) or the body is not a JSON:API
-     * document;
+     * document. A body that breaks the schema gets one error per problem, whose `detail` names
+     * the member and whose `source.pointer` points at it; a title made of blanks gets
+     * "Notification is not valid";
      * - otherwise the token is malformed, of another instance, revoked or expired
      * (`Invalid JWT token` / `Expired token`, with `WWW-Authenticate`), negotiated on `Accept`.
      *

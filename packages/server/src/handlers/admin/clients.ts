@@ -24,7 +24,8 @@ export function checkClientMetadata(instance: Instance, body: AdminOAuthClientCr
     try {
       url = new URL(uri);
     } catch {
-      throw fieldError(field, `invalid_redirect_uri: ${uri} is not a valid URI`);
+      // the echoed value is shortened: the error message is at most 4096 characters (contract)
+      throw fieldError(field, `invalid_redirect_uri: ${uri.length > 200 ? `${uri.slice(0, 200)}…` : uri} is not a valid URI`);
     }
     if (url.host === instance.domain) throw fieldError(field, 'invalid_redirect_uri: a redirect URI must not have the instance domain as host');
     if (url.hash !== '' || uri.includes('#')) throw fieldError(field, 'invalid_redirect_uri: a redirect URI must not have a fragment');

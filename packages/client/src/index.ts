@@ -6,3 +6,4 @@ export * as schemas from './generated/public/zod.gen.js';
 export * from './helpers/passphrase.js';
 export * from './helpers/pkce.js';
 export * from './helpers/authorize.js';
+export * from './helpers/flows.js';

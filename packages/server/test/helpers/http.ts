@@ -4,6 +4,18 @@
 import { request as httpRequest } from 'node:http';
 
 export async function loopbackFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  return send(input, init);
+}
+
+/**
+ * A loopback fetch whose Host header is always `host`, whatever port the URL names: the same
+ * instance reached through several server processes, as behind a load balancer.
+ */
+export function loopbackFetchAs(host: string): typeof fetch {
+  return ((input: RequestInfo | URL, init?: RequestInit) => send(input, init, host)) as typeof fetch;
+}
+
+async function send(input: RequestInfo | URL, init: RequestInit | undefined, hostOverride?: string): Promise<Response> {
   const req = new Request(input, init);
   const url = new URL(req.url);
   const body = req.body ? Buffer.from(await req.arrayBuffer()) : undefined;
@@ -11,7 +23,7 @@ export async function loopbackFetch(input: RequestInfo | URL, init?: RequestInit
   req.headers.forEach((value, key) => {
     headers[key] = value;
   });
-  headers.host = url.host;
+  headers.host = hostOverride ?? url.host;
   if (body) headers['content-length'] = String(body.length);
   return new Promise<Response>((resolve, reject) => {
     const r = httpRequest(

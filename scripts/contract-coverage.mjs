@@ -4,7 +4,7 @@
 // validator records what it sees (HEARTH_CONTRACT_COVERAGE_DIR); this script merges the records,
 // prints the report and fails when the covered share is below the committed threshold
 // (contract-coverage.json at the repository root).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,10 +41,11 @@ if (process.env.CONTRACT_COVERAGE_VERBOSE || missing.length <= 40) {
   if (missing.length) console.log(`not produced by the tests (${missing.length}):\n  ${missing.join('\n  ')}`);
 }
 for (const [k, p] of violations) console.log(`contract violations recorded for ${k}: ${p.invalid}`);
-console.log(
+const line =
   `contract coverage: ${covered}/${pairs.size} (operation, status) pairs covered (${(share * 100).toFixed(1)}%), ` +
-    `${violations.length} pairs with violations, from ${files} record files; threshold ${(threshold * 100).toFixed(1)}%`,
-);
+  `${violations.length} pairs with violations, from ${files} record files; threshold ${(threshold * 100).toFixed(1)}%`;
+console.log(line);
+if (process.env.HEARTH_SUMMARY_DIR) appendFileSync(join(process.env.HEARTH_SUMMARY_DIR, 'coverage.txt'), `${line}\n`);
 if (share + 1e-9 < threshold) {
   console.error(`✖ contract coverage ${(share * 100).toFixed(1)}% is below the threshold ${(threshold * 100).toFixed(1)}%`);
   process.exit(1);

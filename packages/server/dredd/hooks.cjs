@@ -426,12 +426,18 @@ on('PUT /settings/instance', async (t, c) => {
 });
 
 on('POST /settings/instance/deletion', async (t, c) => {
-  // 204 and 502 need the cloudery (manager) of the context: none is configured in the test server.
-  if (c.status === '204' || c.status === '502') return skip(t, `${c.status}: needs a cloudery (manager) configured for the context`);
+  if (c.status !== '204' && c.status !== '502') return;
+  // 204: the context's cloudery (run.mjs) accepts the request; 502: no cloudery for the context.
+  const i = await instance({ context: c.status === '204' ? 'dredd-cloudery' : 'dredd-down', uuid: uniq('uuid') });
+  await i.app('settings', 'webapp', { settings: { type: 'io.cozy.settings' } });
+  setHost(t, i.domain);
+  bearer(t, await i.token('app', 'settings'));
 });
 
 on('POST /settings/instance/deletion/force', async (t, c) => {
-  if (c.status === '204') return skip(t, '204: needs a message broker (AMQP) configured');
+  // 204 needs a broker, and the 503 below needs none: one server cannot answer both, and the 503
+  // (no broker) is the one provoked here; the 204 against RabbitMQ is tested in force-deletion.test.ts.
+  if (c.status === '204') return skip(t, '204: needs a message broker, which this server has not (its 503 is provoked instead; force-deletion.test.ts covers the 204)');
   // 503: no message broker is configured in the test server
   if (c.status === '503') bearer(t, FIX.settingsApp);
 });
@@ -466,7 +472,14 @@ on('PUT /settings/instance/sign_tos', async (t, c) => {
 on('PUT /settings/avatar', async (t, c) => {
   t.request.headers['Content-Type'] = 'image/png';
   t.request.body = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex').toString('binary');
-  if (c.status === '413') return skip(t, '413: needs a body above 20 MB');
+  if (c.status === '413') {
+    // one byte over the 20 000 000 the route accepts
+    const i = await instance();
+    setHost(t, i.domain);
+    bearer(t, i.max);
+    t.request.body = 'x'.repeat(20_000_001);
+    return;
+  }
   if (c.status === '204') {
     const i = await instance();
     setHost(t, i.domain);
@@ -542,16 +555,40 @@ async function registeredClient(i) {
   return r.json;
 }
 
+// `Accept` for a documented media type of a negotiated error (AcceptJSON wants any type or JSON).
+function negotiatedAccept(t, accept) {
+  if (accept === 'text/plain') t.request.headers.Accept = '*/*';
+  else if (accept === 'text/html') t.request.headers.Accept = 'text/html, */*;q=0.8';
+  else t.request.headers.Accept = 'application/json';
+}
+
+/**
+ * An instance whose `oauth-client` limit (50 an hour: registrations, updates, challenges) is used
+ * up, with one client registered before: every further call of these routes is over the limit.
+ */
+let exhaustedOAuth;
+function oauthExhausted() {
+  exhaustedOAuth ??= (async () => {
+    const i = await instance();
+    const client = await registeredClient(i);
+    for (let n = 1; n < 50; n++) await registeredClient(i);
+    return { i, client };
+  })();
+  return exhaustedOAuth;
+}
+
 on('POST /auth/register', async (t, c) => {
   jsonBody(t, registerBody());
   if (c.status === '400') jsonBody(t, { client_name: 'x', software_id: 'y' });
-  if (c.status === '401' && c.accept === 'text/html') return skip(t, '401 text/html: the contract change by another helper (HTML negotiation) is not in the handler yet');
   if (c.status === '401') {
     bearer(t, undefined);
     jsonBody(t, { ...registerBody(), allow_login_scope: true });
-    if (c.accept === 'text/plain') t.request.headers.Accept = '*/*';
+    negotiatedAccept(t, c.accept);
   }
-  if (c.status === '404') return skip(t, '404: needs the oauth-client rate limit exhausted (hundreds of registrations)');
+  if (c.status === '404') {
+    setHost(t, (await oauthExhausted()).i.domain);
+    negotiatedAccept(t, c.accept);
+  }
   if (c.status === '500') return skip(t, '500: needs the database to fail during the insert');
 });
 
@@ -584,8 +621,15 @@ on('PUT /auth/register/{clientId}', async (t, c) => {
   if (c.status === '400') jsonBody(t, { client_id: client.client_id, client_name: 'x', software_id: 'y' });
   if (c.status === '401') bearer(t, undefined);
   if (c.status === '404' && c.accept === 'application/json') setPath(t, '/auth/register/ffffffffffffffffffffffffffffffff');
-  if (c.status === '404' && c.accept === 'text/plain') return skip(t, '404 text/plain: needs the oauth-client rate limit exhausted');
-  if (c.status === '404' && c.accept === 'text/html') return skip(t, '404 text/html: the contract change by another helper (HTML negotiation) is not in the handler yet');
+  if (c.status === '404' && c.accept !== 'application/json') {
+    // over the oauth-client limit: the client of the exhausted instance, negotiated answer
+    const { i, client: limited } = await oauthExhausted();
+    setHost(t, i.domain);
+    setPath(t, `/auth/register/${limited.client_id}`);
+    bearer(t, limited.registration_access_token);
+    jsonBody(t, { client_id: limited.client_id, ...registerBody() });
+    negotiatedAccept(t, c.accept);
+  }
 });
 
 on('DELETE /auth/register/{clientId}', async (t, c) => {
@@ -605,7 +649,13 @@ on('POST /auth/clients/{clientId}/challenge', async (t, c) => {
   if (c.status === '404') {
     if (/No instance/.test(c.desc)) setHost(t, UNKNOWN_HOST());
     else if (c.accept === 'application/json') setPath(t, '/auth/clients/ffffffffffffffffffffffffffffffff/challenge');
-    else return skip(t, `404 ${c.accept}: needs the oauth-client rate limit exhausted`);
+    else {
+      const { i, client: limited } = await oauthExhausted();
+      setHost(t, i.domain);
+      setPath(t, `/auth/clients/${limited.client_id}/challenge`);
+      bearer(t, limited.registration_access_token);
+      negotiatedAccept(t, c.accept);
+    }
   }
 });
 
@@ -623,7 +673,17 @@ on('POST /auth/clients/{clientId}/flagship', async (t, c) => {
   formBody(t, { code: '000000', token: 'x' });
   if (c.status === '400') t.request.body = 'code=1&code=2';
   if (c.status === '404') setPath(t, '/auth/clients/ffffffffffffffffffffffffffffffff/flagship');
-  if (c.status === '204') return skip(t, '204: the 6-digit code is only mailed by the confirm-flagship page of a real authorization flow');
+  if (c.status === '204') {
+    // The confirm-flagship page of GET /auth/authorize?scope=* mails the code; its form carries the token.
+    const page = await pub('GET', i.domain, `/auth/authorize?${new URLSearchParams(authorizeQuery(client.client_id, 'cozy://flagship', '*'))}`, {
+      headers: { Accept: 'text/html', Cookie: await i.session() },
+    });
+    const token = /name="token" value="([^"]+)"/.exec(page.text)?.[1];
+    const mail = (await i.mails()).filter((m) => m.template === 'confirm_flagship').pop();
+    const code = mail && /^\s*(\d{6})\s*$/m.exec(mail.text)?.[1];
+    if (!token || !code) throw new Error(`confirm-flagship page ${page.status}: token ${token ? 'found' : 'missing'}, code ${code ? 'found' : 'missing'}`);
+    formBody(t, { code, token });
+  }
 });
 
 on('GET /public/prelogin', async (t, c) => {
@@ -788,12 +848,49 @@ on('POST /auth/magic_link/flagship', async (t, c) => {
 });
 
 on('POST /oidc/access_token', async (t, c) => {
-  if (['200', '202', '401', '403'].includes(c.status)) return skip(t, `${c.status}: needs an OpenID Connect provider configured for the context`);
+  if (!['200', '202', '401', '403'].includes(c.status)) return;
+  // A delegated code of the cloudery (admin API) whose `sub` is the instance domain: no OpenID
+  // Connect provider is needed for this proof (reference §3.11).
+  const i = await instance(c.status === '401' || c.status === '403' ? { auth_mode: 'two_factor_mail' } : {});
+  setHost(t, i.domain);
+  const client = await i.client(c.status === '202' ? {} : { flagship: true });
+  const { delegated_code: code } = await admin('POST', '/oidc/default/code', { sub: i.domain });
+  const body = { client_id: client.client_id, client_secret: client.client_secret, scope: '*', code };
+  if (c.status === '403') Object.assign(body, { two_factor_token: 'A'.repeat(96), two_factor_passcode: '000000' });
+  jsonBody(t, body);
 });
 
 // ----- authorize
 const PKCE_VERIFIER = 'dredd-verifier-0123456789-0123456789-0123456789';
 const PKCE_CHALLENGE = crypto.createHash('sha256').update(PKCE_VERIFIER).digest('base64url');
+
+const authorizeQuery = (clientId, redirectUri, scope) => ({
+  client_id: clientId,
+  redirect_uri: redirectUri,
+  scope,
+  state: 'st',
+  response_type: 'code',
+  code_challenge: PKCE_CHALLENGE,
+  code_challenge_method: 'S256',
+});
+
+/** Marks an admin-created client as created at onboarding (PUT /auth/register with its token). */
+async function onboardingClient(i, client) {
+  const r = await pub('PUT', i.domain, `/auth/register/${client.client_id}`, {
+    headers: json(`Bearer ${client.registration_access_token}`),
+    body: JSON.stringify({ client_id: client.client_id, redirect_uris: client.redirect_uris, client_name: client.client_name, software_id: client.software_id, created_at_onboarding: true }),
+  });
+  if (r.status !== 200) throw new Error(`created_at_onboarding: ${r.status} ${r.text}`);
+}
+
+/** Renders the confirm-flagship page 30 times (the `confirm-flagship` limit of the hour). */
+async function confirmPagesUsedUp(i, client, session) {
+  const url = `/auth/authorize?${new URLSearchParams(authorizeQuery(client.client_id, 'cozy://dredd', '*'))}`;
+  for (let n = 0; n < 30; n++) {
+    const r = await pub('GET', i.domain, url, { headers: { Accept: 'text/html', Cookie: session } });
+    if (r.status !== 200) throw new Error(`confirm-flagship page ${n + 1}: ${r.status}`);
+  }
+}
 
 on('GET /auth/authorize', async (t, c) => {
   const i = await instance();
@@ -803,9 +900,18 @@ on('GET /auth/authorize', async (t, c) => {
   if (c.status === '303' && /session_code/.test(c.desc)) query(t, { session_code: await i.code('session_code') });
   if (c.status === '200' || c.status === '302') cookie(t, await i.session());
   if (c.status === '302') query(t, { scope: 'login' }), await admin('PATCH', `/instances/${encodeURIComponent(i.domain)}/clients/${client.client_id}`, { allow_login_scope: true });
-  if (c.status === '200' && c.accept === 'application/json') return skip(t, '200 JSON deeplink: needs a client created at onboarding by the flagship app');
+  if (c.status === '200' && c.accept === 'application/json') {
+    // No consent for a client created at onboarding: the code comes at once, as {"deeplink"}.
+    await onboardingClient(i, client);
+    t.request.headers.Accept = 'application/json';
+  }
   if (c.status === '400') cookie(t, await i.session()), query(t, { client_id: 'unknown' });
-  if (c.status === '429') return skip(t, '429: needs 30 confirm-flagship pages in the hour (each mails a code)');
+  if (c.status === '429') {
+    const session = await i.session();
+    await confirmPagesUsedUp(i, client, session);
+    cookie(t, session);
+    query(t, { scope: '*' });
+  }
 });
 
 on('POST /auth/authorize', async (t, c) => {
@@ -818,9 +924,12 @@ on('POST /auth/authorize', async (t, c) => {
   if (c.status === '400' && c.accept !== 'text/html') return cookie(t, session), formBody(t, fields);
   if (c.status === '400') fields.client_id = 'unknown';
   csrfForm(t, fields, c.status === '401' ? undefined : session);
-  if (c.status === '200' && c.accept === 'application/json') return skip(t, '200 JSON deeplink: needs a client created at onboarding by the flagship app');
-  if (c.status === '200') return skip(t, '200 HTML: the confirm-flagship page needs scope * from a client not yet flagship, which mails a code');
-  if (c.status === '429') return skip(t, '429: needs 30 confirm-flagship pages in the hour');
+  if (c.status === '200' && c.accept === 'application/json') t.request.headers.Accept = 'application/json'; // the consent: {"deeplink"}
+  if (c.status === '200' && c.accept !== 'application/json') csrfForm(t, { ...fields, scope: '*' }, session); // not yet flagship: the confirm page
+  if (c.status === '429') {
+    await confirmPagesUsedUp(i, client, session);
+    csrfForm(t, { ...fields, scope: '*' }, session);
+  }
 });
 
 on('POST /auth/access_token', async (t, c) => {
@@ -927,10 +1036,22 @@ on('POST /notifications', async (t, c) => {
   if (c.status === '400' && c.accept !== 'application/vnd.api+json') return bearer(t, 'not-a-jwt');
   if (c.status === '402') return void (c.forcedHost = FIX.payment.domain); // TOS deadline or PAYMENT_FAILED: same 402
   if (c.status === '201') return jsonBody(t, body);
-  if (c.status === '302') return skip(t, '302: needs a manager terms page (cloudery) for an unsigned TOS deadline');
+  if (c.status === '302') {
+    // Terms of 2020 not signed, in a context with a manager: an HTML client goes to its terms page.
+    const i = await instance({ context: 'dredd-down', tos_latest: '1.0.0-20200101' });
+    c.forcedHost = i.domain;
+    bearer(t, i.max);
+    t.request.headers.Accept = 'text/html';
+    return jsonBody(t, body);
+  }
   if (c.status === '400' && c.accept === 'application/vnd.api+json') return jsonBody(t, { data: { type: 'io.cozy.notifications', attributes: { category: 'dredd' } } });
   if (c.status === '403') return jsonBody(t, { data: { type: 'io.cozy.notifications', attributes: { category: 'unknown-category', title: 'x' } } });
-  if (c.status === '404') return skip(t, '404: needs an OAuth client linked to a webapp that is not installed');
+  if (c.status === '404') {
+    // an OAuth client linked to a webapp (registry://<slug>) that is not installed
+    const client = await MAIN.client({ software_id: 'registry://dredd-not-installed' });
+    bearer(t, await MAIN.token('access', client.client_id, 'io.cozy.notifications'));
+    return jsonBody(t, body);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

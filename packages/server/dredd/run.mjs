@@ -13,6 +13,7 @@
 // 4. prints one summary line per document and the total, and exits non-zero on any failure or when an
 //    operation of either document has no transaction.
 import { spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -76,12 +77,36 @@ function runDredd(name, specFile, endpoint, env) {
 
 const started = Date.now();
 const dataDir = mkdtempSync(join(tmpdir(), 'hearth-dredd-'));
+
+// A local stand-in for the cloudery's admin API: it accepts the deletion requests of
+// POST /settings/instance/deletion (the `dredd-cloudery` context) with its bearer token.
+const CLOUDERY_TOKEN = 'dredd-cloudery-token';
+const cloudery = createHttpServer((req, res) => {
+  const ok = req.method === 'DELETE' && /^\/api\/admin\/instances\/[^/]+$/.test(req.url ?? '') && req.headers.authorization === `Bearer ${CLOUDERY_TOKEN}`;
+  res.writeHead(ok ? 204 : 404).end();
+});
+await new Promise((r) => cloudery.listen(0, '127.0.0.1', r));
+const clouderyUrl = `http://127.0.0.1:${cloudery.address().port}`;
 // Contexts that let the hooks provoke documented statuses: an email managed outside (signup_url →
-// 403 on POST /settings/email) and a manager nobody listens on (502 of the manager calls, 301 premium).
+// 403 on POST /settings/email), a manager nobody listens on (502 of the manager calls, 301
+// premium) and a cloudery that accepts deletions (204 of POST /settings/instance/deletion).
 const configFile = join(dataDir, 'hearth.yaml');
 writeFileSync(
   configFile,
-  ['contexts:', '  dredd-signup:', '    signup_url: http://127.0.0.1:9/signup', '  dredd-down:', '    manager_url: http://127.0.0.1:9/', '    enable_premium_links: true', ''].join('\n'),
+  [
+    'contexts:',
+    '  dredd-signup:',
+    '    signup_url: http://127.0.0.1:9/signup',
+    '  dredd-down:',
+    '    manager_url: http://127.0.0.1:9/',
+    '    enable_premium_links: true',
+    'clouderies:',
+    '  dredd-cloudery:',
+    '    api:',
+    `      url: ${clouderyUrl}`,
+    `      token: ${CLOUDERY_TOKEN}`,
+    '',
+  ].join('\n'),
 );
 const env = {
   HEARTH_CONFIG: configFile,
@@ -159,6 +184,7 @@ try {
   exitCode = bad ? 1 : 0;
 } finally {
   await hearth.stop();
+  cloudery.close();
   rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(exitCode);

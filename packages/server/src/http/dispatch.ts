@@ -227,7 +227,7 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
       value = raw;
     }
     if (!Buffer.isBuffer(value)) {
-      const issues = contract.validateRequestBody(op.operationId, type, value);
+      const issues = [...contract.validateRequestBody(op.operationId, type, value), ...nulIssues(value, 'body')];
       if (issues.length && custom?.body) {
         throw jsonBodyError(400, { error_description: issues.map((i) => `${i.location} ${i.message}`).join('; '), ...custom.body });
       }
@@ -253,16 +253,17 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
       for (const [k, v] of Object.entries(pathParams)) path[k] = safeDecode(v);
       // No id, slug or domain holds a NUL character (PostgreSQL cannot even compare one): such a
       // path names nothing.
-      const nul = Object.entries(path).find(([, v]) => typeof v === 'string' && v.includes('\0'));
-      if (nul) {
+      const nul = nulIssues(path, 'path');
+      if (nul.length) {
         const status = op.responses['404'] ? 404 : requestIssueStatus(op);
-        throw errorFor(op, status, status === 404 ? 'Not found' : 'Invalid parameters', [{ location: `path.${nul[0]}`, message: 'must not contain a NUL character' }]);
+        throw errorFor(op, status, status === 404 ? 'Not found' : 'Invalid parameters', nul);
       }
       const issues = [
         ...contract.validateParameters(operationId, 'path', path),
         ...contract.validateParameters(operationId, 'query', query),
         ...contract.validateParameters(operationId, 'header', headers),
         ...contract.validateParameters(operationId, 'cookie', cookies),
+        ...nulIssues(Object.fromEntries(Object.entries(query).filter(([k]) => op.parameters.some((p) => p.in === 'query' && p.name === k))), 'query'),
       ];
       const tolerant = !op.responses['400'] && !op.responses['422'];
       if (issues.length && tolerant) {
@@ -368,6 +369,29 @@ export function writeResponse(res: Response, result: HandlerResult, htmlHeaders?
 /** A Location value Node accepts: characters outside visible ASCII are percent-encoded (as UTF-8). */
 function safeLocation(v: string): string {
   return v.replace(/[^\x21-\x7e]+/g, (run) => [...Buffer.from(run, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+}
+
+/**
+ * The strings of a request value that hold a NUL character (U+0000), which no stored text may hold
+ * (PostgreSQL refuses it): one issue per string, at `<where>.<member>`. The API description says so.
+ */
+function nulIssues(value: unknown, where: string): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  const message = 'must not contain a NUL character (U+0000)';
+  const walk = (v: unknown, field: string, depth: number) => {
+    const at = field ? `${where}.${field}` : where;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) out.push({ location: at, message, keyword: 'nul', field });
+    } else if (v && typeof v === 'object' && depth < 64) {
+      for (const [k, x] of Object.entries(v)) {
+        const sub = field ? `${field}.${k}` : k;
+        if (k.includes('\0')) out.push({ location: `${where}.${sub}`, message, keyword: 'nul', field: sub });
+        else walk(x, sub, depth + 1);
+      }
+    }
+  };
+  walk(value, '', 0);
+  return out;
 }
 
 function safeDecode(v: string): string {

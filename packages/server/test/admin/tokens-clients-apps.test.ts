@@ -292,6 +292,7 @@ describe.each(testEngines)('admin API: tokens, OAuth clients, apps (%s)', (engin
     });
 
     it.each([
+      [{ slug: 'x', type: 'webapp', name: 'Dr\u0000ive' }, { error: 'name must not contain a NUL character (U+0000)', field: 'name' }],
       [{ slug: 'Bad_Slug', type: 'webapp' }, { error: 'slug must match ^[a-z0-9][a-z0-9-]*$', field: 'slug' }],
       [{ slug: 'x', type: 'plugin' }, { error: 'type must be one of webapp, konnector', field: 'type' }],
       [{ slug: 'x', type: 'webapp', permissions: { files: { type: 'io.cozy.files', verbs: ['GET', 'FETCH'] } } }, { error: 'verbs must be one of GET, POST, PUT, PATCH, DELETE, ALL', field: 'permissions.files.verbs.1' }],

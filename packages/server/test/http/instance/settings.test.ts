@@ -217,6 +217,16 @@ describe.each(testEngines)('instance settings (%s)', (engine) => {
       expect((await read(ivy)).meta.rev).toBe(got.meta.rev);
     });
 
+    it('answers 400 JSON:API for a text value holding a NUL character, and changes nothing', async () => {
+      const before = await read(alice);
+      const res = await put(alice, cli, { email: 'alice@example.net', public_name: 'Al\u0000ice' }, before.meta.rev);
+      expect(res.response.status).toBe(400);
+      expect(res.error).toEqual({
+        errors: [{ status: '400', title: 'Bad Request', detail: expect.stringContaining('must not contain a NUL character'), source: { pointer: '/data/attributes/public_name' } }],
+      });
+      expect((await read(alice)).meta.rev).toBe(before.meta.rev);
+    });
+
     it('answers 400 "rev is missing" when something changes without a revision', async () => {
       const res = await put(alice, cli, { email: 'alice@example.net', public_name: 'Changed' });
       expect(res.response.status).toBe(400);

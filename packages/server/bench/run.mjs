@@ -112,15 +112,13 @@ function summary(r) {
 }
 
 async function benchEngine(label, dbEnv) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
   const port = await freePort();
-  const env = {
+  const baseEnv = {
     HEARTH_ENV: 'production',
     HEARTH_HOST: '127.0.0.1',
     HEARTH_PORT: String(port),
     HEARTH_ADMIN_PORT: String(await freePort()),
     HEARTH_ADMIN_PASSPHRASE: 'bench-admin-passphrase',
-    HEARTH_DATA_DIR: dataDir,
     HEARTH_DEMO_INSTANCE: '',
     HEARTH_LOG_LEVEL: 'warn',
     ...dbEnv,
@@ -134,6 +132,9 @@ async function benchEngine(label, dbEnv) {
 
   for (const extra of [0, 10_000]) {
     if (extra && process.env.BENCH_SKIP_10K) continue;
+    // A fresh database for each round (a new SQLite file; PostgreSQL is emptied after a round).
+    const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
+    const env = { ...baseEnv, HEARTH_DATA_DIR: dataDir };
     const data = await seed(env, { extraInstances: extra });
     const base = `http://127.0.0.1:${port}`;
     const host = data.domain;
@@ -246,8 +247,8 @@ async function benchEngine(label, dbEnv) {
       await c.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
       await c.end();
     }
+    rmSync(dataDir, { recursive: true, force: true });
   }
-  rmSync(dataDir, { recursive: true, force: true });
   return rows;
 }
 

@@ -14,7 +14,9 @@ import {
   sql,
   type DatabaseConnection,
   type Driver,
+  type SqliteDatabase,
   type SqliteDialectConfig,
+  type SqliteStatement,
 } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -99,6 +101,34 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Prepared statements kept per SQL text (Kysely prepares every query again otherwise). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * The database as Kysely's SQLite dialect sees it, with its statements prepared once: preparing
+ * costs more than running the small queries of a request. The connection is used by one query at
+ * a time (Kysely's driver holds a mutex), so a statement is never run twice at once. The cache
+ * forgets its oldest entry when full.
+ */
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      database.close();
+    },
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        stmt = database.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        cache.set(sql, stmt);
+      }
+      return stmt as unknown as SqliteStatement;
+    },
+  };
+}
+
 async function openSqlite(file: string): Promise<HearthDb> {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const database = new BetterSqlite3(file);
@@ -111,7 +141,7 @@ async function openSqlite(file: string): Promise<HearthDb> {
     database.close();
     throw err;
   }
-  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
   return {
     kysely,
     dialect: 'sqlite',

@@ -74,11 +74,15 @@ export async function createRequestContext(
   if (found.viaOldDomain) throw new RedirectSignal(`${instanceBaseUrl(services.config, instance.domain)}${req.originalUrl}`);
   checkBlocked(op, instance, req);
   const auth = new Auth({ db: services.db, config: services.config, instance, req, now });
+  // Made on first use: most requests log nothing, and a pino child logger is not free.
+  let logger: Logger | undefined;
   return {
     ...base,
     instance,
     auth,
-    logger: services.logger.child({ instance: instance.domain }),
+    get logger(): Logger {
+      return (logger ??= services.logger.child({ instance: instance.domain }));
+    },
     baseUrl: instanceBaseUrl(services.config, instance.domain),
     contextConfig: contextConfig(services.config, instance.context),
   };

@@ -7,10 +7,9 @@
 // `*.test` resolves to 127.0.0.1 inside the browser (--host-resolver-rules, test/helpers/browser.ts),
 // so http://<name>.test:<port>/ reaches the test server. Cookies are not Secure in tests
 // (HEARTH_SECURE_COOKIES defaults to false outside production).
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '../helpers/fakes.js';
 import { createSessionCode, exchangeCode, getLoginPage, prepareAuthorize, registerOAuthClient } from '@hearth/client';
 import { CHROMIUM_PATH, chromiumAvailable, launchBrowser } from '../helpers/browser.js';
 import { loopbackFetch } from '../helpers/http.js';
@@ -20,11 +19,6 @@ const ITERATIONS = 50_000;
 const PASSWORD = 'browser flows password';
 const describeIfChromium = chromiumAvailable ? describe : describe.skip;
 if (!chromiumAvailable) console.warn(`test/browser/flows.test.ts skipped: no Chromium at ${CHROMIUM_PATH}`);
-
-interface Received {
-  to: string[];
-  raw: string;
-}
 
 /** The text of a MIME message (quoted-printable and base64 parts decoded). */
 function decodeMime(raw: string): string {
@@ -37,9 +31,9 @@ function decodeMime(raw: string): string {
 
 describeIfChromium.each(testEngines)('browser flows (%s)', { timeout: 60_000 }, (engine) => {
   let server: TestServer;
-  let smtp: SMTPServer;
+  let smtp: SmtpReceiver;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  const received: Received[] = [];
+  let received: ReceivedMail[] = [];
 
   /** Waits for the n-th mail to `to` whose subject matches, and answers the 6-digit code in it. */
   async function codeFromMail(to: string, subject: RegExp, count = 1): Promise<string> {
@@ -78,28 +72,15 @@ describeIfChromium.each(testEngines)('browser flows (%s)', { timeout: 60_000 }, 
   }
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-    const { port } = smtp.server.address() as AddressInfo;
-    server = await startTestServer({ engine, env: { HEARTH_SMTP_URL: `smtp://127.0.0.1:${port}` } });
+    smtp = await startSmtpReceiver();
+    received = smtp.received;
+    server = await startTestServer({ engine, env: { HEARTH_SMTP_URL: smtp.url } });
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    await smtp?.close();
   });
 
   it('(a) onboarding: from the register-token URL to the home app, with a session cookie', async () => {

@@ -196,11 +196,20 @@ export async function startFakeApns(): Promise<FakeApns> {
 }
 
 export interface ReceivedMail {
+  from: string | undefined;
   to: string[];
   raw: string;
 }
 
-export async function startSmtpReceiver(): Promise<{ url: string; received: ReceivedMail[]; close(): Promise<void> }> {
+export interface SmtpReceiver {
+  port: number;
+  url: string;
+  received: ReceivedMail[];
+  close(): Promise<void>;
+}
+
+/** A local SMTP receiver on a loopback port (0 = ephemeral) that keeps every message it gets. */
+export async function startSmtpReceiver(port = 0): Promise<SmtpReceiver> {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -210,17 +219,21 @@ export async function startSmtpReceiver(): Promise<{ url: string; received: Rece
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
         callback();
       });
     },
   });
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const port = (server.server.address() as AddressInfo).port;
-  return { url: `smtp://127.0.0.1:${port}`, received, close: () => new Promise<void>((r) => server.close(() => r())) };
+  const actual = (server.server.address() as AddressInfo).port;
+  return { port: actual, url: `smtp://127.0.0.1:${actual}`, received, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 /** Polls `check` until it answers true (or throws after `timeoutMs`). */

@@ -1,5 +1,4 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getJob, listJobs } from '../../src/jobs/queue.js';
 import type { Logger } from '../../src/jobs/logger.js';
@@ -9,6 +8,7 @@ import { createMailTransport, type MailTransport } from '../../src/mail/transpor
 import { startMailWorker } from '../../src/mail/worker.js';
 import { createInstance } from '../../src/repositories/instances.js';
 import { createTestDatabase, testEngines, type TestDatabase } from '../helpers/database.js';
+import { startSmtpReceiver } from '../helpers/fakes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,39 +27,6 @@ function captureLogger(): Logger & { lines: Line[] } {
   return { lines, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
 }
 
-interface Received {
-  from: string | undefined;
-  to: string[];
-  raw: string;
-}
-
-/** A local SMTP receiver on a loopback port (0 = ephemeral). */
-async function startSmtpReceiver(port = 0): Promise<{ port: number; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const actual = (server.server.address() as AddressInfo).port;
-  return { port: actual, received, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 /** A loopback port nobody listens on (for now). */
 async function freePort(): Promise<number> {

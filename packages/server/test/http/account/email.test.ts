@@ -2,12 +2,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
 import { cancelEmailUpdate, confirmEmailUpdate, requestEmailUpdate, resendEmailUpdate } from '@hearth/client';
 import { getSettings } from '../../../src/repositories/settings.js';
 import type { Instance } from '../../../src/repositories/instances.js';
 import { startTestServer, testEngines, type TestServer } from '../../helpers/server.js';
 import { cliToken, hashFor, ITERATIONS } from './helpers.js';
+import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '../../helpers/fakes.js';
 
 interface CloudCall {
   method: string;
@@ -277,30 +277,17 @@ clouderies:
 
 describe.each(testEngines)('email change delivered over SMTP (%s)', (engine) => {
   let server: TestServer;
-  let smtp: SMTPServer;
-  const received: { to: string[]; raw: string }[] = [];
+  let smtp: SmtpReceiver;
+  let received: ReceivedMail[];
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-    const { port } = smtp.server.address() as AddressInfo;
-    server = await startTestServer({ engine, env: { HEARTH_SMTP_URL: `smtp://127.0.0.1:${port}` } });
+    smtp = await startSmtpReceiver();
+    received = smtp.received;
+    server = await startTestServer({ engine, env: { HEARTH_SMTP_URL: smtp.url } });
   });
   afterAll(async () => {
     await server.stop();
-    await new Promise<void>((r) => smtp.close(() => r()));
+    await smtp.close();
   });
 
   it('the confirmation mail reaches the new address with the link, which then confirms the change', async () => {

@@ -379,6 +379,9 @@ function readEnv(env: Record<string, string | undefined>, cwd: string, issues: I
   const smtpUrl = url('HEARTH_SMTP_URL', ['smtp', 'smtps']);
   const amqpUrl = url('HEARTH_AMQP_URL', ['amqp', 'amqps']);
   const redisUrl = url('HEARTH_REDIS_URL', ['redis', 'rediss']);
+  if (redisUrl) {
+    warnings.push('HEARTH_REDIS_URL is set but not used: rate-limit counters and one-time codes live in the database, which every server process shares');
+  }
 
   const defaultFrom = 'Hearth <noreply@hearth.localhost>';
   let from = nonEmpty('HEARTH_MAIL_FROM') ?? defaultFrom;

@@ -4,12 +4,18 @@
  * node's async `crypto.scrypt` / `crypto.pbkdf2` run on the libuv threadpool
  * (4 threads by default). Without a bound, a login storm would fill the pool
  * and starve every other user of it (fs, dns.lookup, zlib). All KDF work of
- * this folder goes through `runHashing`, which allows `concurrency` (default 2)
+ * this folder goes through `runHashing`, which allows `concurrency` (default: the cores minus one)
  * computations at once and queues the rest in FIFO order.
  */
+import { availableParallelism } from 'node:os';
 import { createLimiter } from './limiter.js';
 
-export const DEFAULT_HASHING_CONCURRENCY = 2;
+/**
+ * One computation per core, minus one core left to the event loop (at least one): with every
+ * core hashing, a login storm made the p99 of the other routes grow past 25 ms on 2 cores.
+ * Logins queue instead.
+ */
+export const DEFAULT_HASHING_CONCURRENCY = Math.max(1, availableParallelism() - 1);
 
 const limiter = createLimiter(DEFAULT_HASHING_CONCURRENCY);
 

@@ -126,6 +126,7 @@ describe('loadConfig: environment', () => {
     expect(c.mail).toEqual({ smtpUrl: 'smtps://u:p@mail.example.net:465', from: 'noreply@example.net', fromAddress: 'noreply@example.net', fromName: null });
     expect(c.amqpUrl).toBe('amqp://guest:guest@rabbit:5672/');
     expect(c.redisUrl).toBe('redis://redis:6379/0');
+    expect(c.warnings).toContainEqual(expect.stringMatching(/^HEARTH_REDIS_URL is set but not used/));
     expect(c.logLevel).toBe('warn');
     expect(c.secureCookies).toBe(true);
     expect(c.publicScheme).toBe('https');

@@ -744,7 +744,8 @@ async function appSession(i) {
   return { cookie: cookieValue, token };
 }
 
-on('DELETE /auth/login', async (t, c) => {
+// Both logout routes: 204 with a webapp token bound to the session cookie, 401 with another token.
+async function logoutCase(t, c) {
   if (c.status === '204') {
     const i = await instance();
     const s = await appSession(i);
@@ -753,18 +754,9 @@ on('DELETE /auth/login', async (t, c) => {
     cookie(t, s.cookie);
   }
   if (c.status === '401') bearer(t, MAIN.max);
-});
-
-on('DELETE /auth/login/others', async (t, c) => {
-  if (c.status === '204') {
-    const i = await instance();
-    const s = await appSession(i);
-    setHost(t, i.domain);
-    bearer(t, s.token);
-    cookie(t, s.cookie);
-  }
-  if (c.status === '401') bearer(t, MAIN.max);
-});
+}
+on('DELETE /auth/login', logoutCase);
+on('DELETE /auth/login/others', logoutCase);
 
 /** A two-factor token: a login with the right passphrase on a two_factor_mail instance. */
 async function twoFactor() {

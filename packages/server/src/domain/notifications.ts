@@ -3,6 +3,7 @@
 // push tiers and the mail fallback run in src/push/router.ts).
 
 import { canonicalJson, withTransaction } from '../db/util.js';
+import type { components } from '../generated/public-api.gen.js';
 import { jsonApiError, jsonBodyError } from '../http/errors.js';
 import type { Permission } from '../http/auth.js';
 import { enqueueJob } from '../jobs/queue.js';
@@ -19,36 +20,9 @@ import { tosVersion, warningsOf } from './instance-settings.js';
 export type Originator = 'app' | 'konnector' | 'oauth';
 export type Channel = 'mobile' | 'mail' | 'sms';
 
-export interface NotificationInput {
-  title?: string;
-  category?: string;
-  category_id?: string;
-  message?: string;
-  priority?: string;
-  sound?: string;
-  state?: unknown;
-  data?: Record<string, unknown>;
-  preferred_channels?: string[];
-  at?: string;
-  content?: string;
-  content_html?: string;
-}
-
-export interface NotificationAttributes {
-  source_id: string;
-  originator: Originator;
-  slug: string;
-  category?: string;
-  category_id?: string;
-  created_at: string;
-  last_sent: string;
-  title: string;
-  message?: string;
-  priority?: 'high' | 'normal';
-  sound?: string;
-  state?: unknown;
-  data?: Record<string, unknown>;
-}
+/** The attributes of the request body and of the answer, as the contract defines them. */
+export type NotificationInput = components['schemas']['NotificationInput'];
+export type NotificationAttributes = components['schemas']['Notification'];
 
 export interface CreatedNotification {
   /** Null for a stateful duplicate (nothing stored). */

@@ -115,6 +115,19 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
   api.router.getOperations = () => operations;
   const knownPaths = new Set(operations.map((o) => o.path));
 
+  // The query parameters each operation declares (the NUL check looks at those only).
+  const queryNames = new Map<string, Set<string>>();
+  function declaredQuery(op: OperationSpec, query: Record<string, unknown>): Record<string, unknown> {
+    let names = queryNames.get(op.operationId);
+    if (!names) {
+      names = new Set(op.parameters.filter((p) => p.in === 'query').map((p) => p.name));
+      queryNames.set(op.operationId, names);
+    }
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(query)) if (names.has(k)) out[k] = query[k];
+    return out;
+  }
+
   /** The operation of a request and its raw path parameters, or why there is none. */
   function route(method: string, rawPath: string): { op: RouterOperation; params: Record<string, string> } | 404 | 405 {
     const m = method.toLowerCase();
@@ -257,7 +270,7 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
         ...contract.validateParameters(operationId, 'query', query),
         ...contract.validateParameters(operationId, 'header', headers),
         ...contract.validateParameters(operationId, 'cookie', cookies),
-        ...nulIssues(Object.fromEntries(Object.entries(query).filter(([k]) => op.parameters.some((p) => p.in === 'query' && p.name === k))), 'query'),
+        ...nulIssues(declaredQuery(op, query), 'query'),
       ];
       const tolerant = !op.responses['400'] && !op.responses['422'];
       if (issues.length && tolerant) {
@@ -285,7 +298,8 @@ export async function createDispatcher<Ctx>(opts: DispatchOptions<Ctx>): Promise
             })
           : await parseBody(op, req, res);
       const handler = opts.handlers[operationId];
-      if (!handler) throw jsonApiError(501, `${operationId} is not implemented yet`);
+      // The handler maps are complete by type; a missing one is a wiring error (500).
+      if (!handler) throw new Error(`no handler is registered for ${operationId}`);
       const result = await handler({ path, query, headers, cookies, body } as TypedRequest<unknown>, ctx);
       send(op, result, req, res);
     } catch (err) {
